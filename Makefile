@@ -1,0 +1,45 @@
+# ShopApp — the two commands a newcomer needs:
+#   make run    set everything up and serve the app with demo data on http://127.0.0.1:5000
+#   make test   set everything up and run the whole test suite
+# Both are idempotent: a second run only does what changed.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test setup setup-dev db lint bench clean
+
+run: setup db
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.runtime static/vendor/.installed
+
+setup-dev: setup $(VENV)/.dev
+
+db: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint: setup-dev
+	$(BIN)/ruff check shopapp tests migrations wsgi.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance

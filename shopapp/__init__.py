@@ -1,0 +1,85 @@
+"""ShopApp: a marketplace catalog. ``create_app`` builds one configured app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shopapp.config import load_config
+from shopapp.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding it (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    environ = dict(os.environ)
+    if config and "APP_ENV" in config:
+        environ["APP_ENV"] = config["APP_ENV"]
+    app.config.from_mapping(load_config(environ, app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    _engine_options(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    return app
+
+
+def _engine_options(app: Flask) -> None:
+    """Fail fast when the database is away, so /readyz answers quickly and pages recover on their own."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options.setdefault("connect_args", {"connect_timeout": 2})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_extensions(app: Flask) -> None:
+    from shopapp.core.logging import configure_logging
+
+    configure_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from shopapp.auth import sessions  # noqa: F401  registers the user loader
+
+
+def register_blueprints(app: Flask) -> None:
+    from shopapp.core.health import bp as health_bp
+    from shopapp.core.templating import register_template_helpers
+    from shopapp.main.views import bp as main_bp
+
+    register_template_helpers(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(main_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from shopapp.core.error_pages import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_cli(app: Flask) -> None:
+    from shopapp.cli import register_commands
+
+    register_commands(app)

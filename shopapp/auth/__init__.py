@@ -1,0 +1,1 @@
+"""Users: registration, authentication, sessions and API tokens."""

@@ -1,0 +1,79 @@
+"""Registering and authenticating users; ending their sessions and tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from shopapp.auth.models import User
+from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from shopapp.core import validation
+from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, NotFound, integrity_as
+from shopapp.extensions import db
+
+BAD_CREDENTIALS = "Invalid email or password."
+EMAIL_TAKEN = "An account with this email already exists."
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def register(email: str, password: str, name: str) -> User:
+    # Checking the length first means a megabyte "password" is refused before any hashing.
+    password = validation.password(password)
+    email = validation.email(email)
+    name = validation.name(name)
+    if find_by_email(email) is not None:
+        raise Conflict(EMAIL_TAKEN, "email")
+    user = User(email=email, name=name, password_hash=hash_password(password))
+    # Two concurrent registrations both pass the check above; the unique index decides.
+    with integrity_as(Conflict(EMAIL_TAKEN, "email")):
+        db.session.add(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user these credentials belong to; one error for every way they can be wrong."""
+    if len(password) > validation.PASSWORD_MAX:
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    user = find_by_email(email) if email and len(email) <= 254 else None
+    if user is None:
+        burn_verification_time(password)
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.flush()
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session cookie and API token issued to the user so far stops working."""
+    user.token_version += 1
+    db.session.flush()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise Invalid("is not your current password", "current_password")
+    user.password_hash = hash_password(validation.password(new_password, "new_password"))
+    end_all_sessions(user)
+
+
+def update_profile(user: User, name: str) -> User:
+    user.name = validation.name(name)
+    db.session.flush()
+    return user
+
+
+def deactivate(user: User) -> None:
+    user.is_active = False
+    end_all_sessions(user)

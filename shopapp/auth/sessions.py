@@ -1,0 +1,22 @@
+"""Browser sessions: Flask-Login loads the user only while the session's version is current."""
+
+from __future__ import annotations
+
+from shopapp.auth.models import User
+from shopapp.extensions import db, login_manager
+
+login_manager.login_view = "auth.login"
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """``session_id`` is ``"<user id>:<token version>"`` (see ``User.get_id``)."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.token_version != int(version):
+        return None
+    return user

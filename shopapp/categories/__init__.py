@@ -1,0 +1,1 @@
+"""The category tree that groups products and drives filtering."""

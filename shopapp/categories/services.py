@@ -1,0 +1,151 @@
+"""The category tree: anyone signed in may add to it; only a category's creator may change it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+
+from shopapp.auth.models import User
+from shopapp.categories.models import Category
+from shopapp.core import validation
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, integrity_as
+from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
+from shopapp.core.text import slugify
+from shopapp.extensions import db
+
+NOT_FOUND = "No such category."
+NAME_TAKEN = "A category with this name already exists at this level."
+
+_FIELDS = {
+    "name": validation.name,
+    "description": lambda v: validation.text(v, "description"),
+    "parent_id": lambda v: None if v is None else validation.bounded_int(v, "parent_id", 1, 2**63 - 1),
+}
+
+
+def get_category(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise NotFound(NOT_FOUND)
+    return category
+
+
+def get_owned_category(user: User, category_id: int) -> Category:
+    category = get_category(category_id)
+    if category.owner_id != user.id:
+        raise Forbidden("Only the category's creator can change it.")
+    return category
+
+
+def descendant_ids(category_id: int) -> list[int]:
+    """The category and every category below it (a recursive query, the same on both databases)."""
+    tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
+    return list(db.session.scalars(select(tree.c.id)))
+
+
+def ancestors(category: Category) -> list[Category]:
+    """From the root down to ``category`` itself (for breadcrumbs)."""
+    chain = [category]
+    while chain[0].parent_id is not None and len(chain) < 64:
+        chain.insert(0, get_category(chain[0].parent_id))
+    return chain
+
+
+def _check_parent(parent_id: int | None, moving: Category | None = None) -> None:
+    if parent_id is None:
+        return
+    if db.session.get(Category, parent_id) is None:
+        raise Invalid("refers to a category that does not exist", "parent_id")
+    if moving is not None and parent_id in descendant_ids(moving.id):
+        raise Invalid("would put the category inside itself", "parent_id")
+
+
+def create_category(owner: User, data: Mapping[str, Any]) -> Category:
+    fields = validation.clean_fields(data, _FIELDS)
+    if "name" not in fields:
+        raise Invalid("is required", "name")
+    _check_parent(fields.get("parent_id"))
+    category = Category(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
+    with integrity_as(Conflict(NAME_TAKEN, "name")):
+        db.session.add(category)
+    return category
+
+
+def update_category(user: User, category_id: int, changes: Mapping[str, Any]) -> Category:
+    category = get_owned_category(user, category_id)
+    fields = validation.clean_fields(changes, _FIELDS)
+    if "parent_id" in fields:
+        _check_parent(fields["parent_id"], moving=category)
+    with integrity_as(Conflict(NAME_TAKEN, "name")):
+        for key, value in fields.items():
+            setattr(category, key, value)
+        if "name" in fields:
+            category.slug = slugify(fields["name"])
+    return category
+
+
+def delete_category(user: User, category_id: int) -> None:
+    """Delete a category nothing live uses; soft-deleted products simply lose it."""
+    from shopapp.products.models import Product
+
+    category = get_owned_category(user, category_id)
+    if db.session.scalar(select(exists().where(Category.parent_id == category.id))):
+        raise Conflict("This category still has subcategories; move or delete them first.")
+    in_use = exists().where(Product.category_id == category.id, Product.deleted_at.is_(None))
+    if db.session.scalar(select(in_use)):
+        raise Conflict("Products still use this category; move them to another category first.")
+    db.session.execute(
+        update(Product).where(Product.category_id == category.id).values(category_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.delete(category)
+    db.session.flush()
+
+
+def list_categories(
+    *, parent_id: int | None = None, owner_id: int | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[Category]:
+    stmt = select(Category)
+    if parent_id is not None:
+        stmt = stmt.where(Category.parent_id == parent_id)
+    if owner_id is not None:
+        stmt = stmt.where(Category.owner_id == owner_id)
+    return paginate(stmt.order_by(func.lower(Category.name), Category.id), page, per_page)
+
+
+@dataclass
+class TreeNode:
+    category: Category
+    depth: int
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def category_tree() -> list[TreeNode]:
+    """The whole tree in one query, roots first, siblings by name."""
+    rows = db.session.scalars(select(Category).order_by(func.lower(Category.name), Category.id)).all()
+    nodes = {c.id: TreeNode(c, 0) for c in rows}
+    roots: list[TreeNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
+        (parent.children if parent else roots).append(node)
+
+    def set_depth(items: list[TreeNode], depth: int) -> None:
+        for item in items:
+            item.depth = depth
+            set_depth(item.children, depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+def flatten(tree: list[TreeNode]) -> list[TreeNode]:
+    """Depth-first order, for a <select> of the tree."""
+    out: list[TreeNode] = []
+    for node in tree:
+        out.append(node)
+        out.extend(flatten(node.children))
+    return out

@@ -1,0 +1,47 @@
+"""Command-line tools: ``flask seed-demo`` and ``flask create-user``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from shopapp.auth import services as auth
+from shopapp.auth.models import User
+from shopapp.core.errors import DomainError
+from shopapp.extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Fill an empty database with a demo catalog; do nothing if it has users."""
+    from shopapp.demo import seed_demo
+
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("The database already has data; seed-demo left it alone.")
+        return
+    owners = seed_demo()
+    db.session.commit()
+    click.echo("Demo catalog created. Demo shop owners (shown once):")
+    for email, password in owners:
+        click.echo(f"  {email}  password: {password}")
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+def create_user_command(email: str, name: str, password: str) -> None:
+    """Create a user account."""
+    try:
+        user = auth.register(email, password, name)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+    db.session.commit()
+    click.echo(f"Created user {user.id} <{user.email}>.")

@@ -1,0 +1,89 @@
+"""Configuration, read once from the environment when the app is created.
+
+Every variable is documented in the README. ``load_config`` is a pure function of
+an environment mapping so tests can exercise the production checks directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production!"  # noqa: S105 - refused in production
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable app (raised at start-up)."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance") -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development").strip().lower()
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}; got {app_env!r}.")
+    production = app_env == "production"
+    instance = Path(instance_path)
+
+    secret = env.get("SECRET_KEY", "")
+    if not secret:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set. In production ShopApp refuses to start without a random secret of at "
+                "least 32 bytes, e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\"."
+            )
+        secret = DEV_SECRET_KEY
+    elif production and (len(secret.encode()) < MIN_SECRET_BYTES or secret == DEV_SECRET_KEY):
+        raise ConfigError(
+            f"SECRET_KEY is too weak for production: it must be at least {MIN_SECRET_BYTES} bytes of random data "
+            "and not the development default."
+        )
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{(instance / 'shopapp.db').resolve()}"
+    media_root = env.get("MEDIA_ROOT") or str((instance / "media").resolve())
+
+    return {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MEDIA_ROOT": media_root,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "CURRENCY": env.get("CURRENCY", "EUR").upper(),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # Request size limits (uploads get their own, stricter check in the images feature).
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 50,
+        # Sessions and cookies.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # API access tokens.
+        "JWT_ACCESS_TOKEN_TTL": timedelta(seconds=int(env.get("JWT_ACCESS_TOKEN_TTL", "3600"))),
+        # argon2id, OWASP's minimum: m = 19 MiB, t = 2, p = 1.
+        "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
+        "PASSWORD_HASH_TIME_COST": 2,
+        "PASSWORD_HASH_PARALLELISM": 1,
+        # Reverse proxies in front of the app (X-Forwarded-For hops trusted by ProxyFix).
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+    }

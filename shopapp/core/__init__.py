@@ -1,0 +1,1 @@
+"""Pieces shared by every feature: the database base, errors, logging, pagination."""

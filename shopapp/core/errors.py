@@ -1,0 +1,66 @@
+"""Domain errors raised by services.
+
+Services know nothing of HTTP: a page turns these into form errors or error pages,
+the API into problem+json. Each error may name the field it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+
+from shopapp.extensions import db
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class PreconditionFailed(DomainError):
+    """The caller edited from a stale version of the row."""
+
+    status = 412
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+@contextmanager
+def integrity_as(error: DomainError) -> Iterator[None]:
+    """Flush inside a savepoint and report a constraint violation as ``error``.
+
+    The savepoint keeps the outer transaction usable, so a request that hits a
+    duplicate can still render a form or a problem document.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as exc:
+        raise error from exc
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong credentials or a dead token; one message whatever the cause."""
+
+    status = 401

@@ -1,0 +1,120 @@
+"""Business-rule checks on plain values, shared by every service.
+
+The API's schemas check types first; these checks are the rules themselves, so a
+page form, the API and the CLI all refuse the same values with the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from shopapp.core.errors import Invalid
+from shopapp.core.text import clean_name
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 5000
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+_FORBIDDEN_CHARS = {"\x00"}
+
+
+def _no_control(value: str, field: str) -> str:
+    if any(ch in _FORBIDDEN_CHARS for ch in value):
+        raise Invalid("must not contain NUL characters", field)
+    return value
+
+
+def name(value: str, field: str = "name", max_length: int = NAME_MAX) -> str:
+    cleaned = clean_name(_no_control(value, field))
+    if not cleaned:
+        raise Invalid("must not be empty", field)
+    if len(cleaned) > max_length:
+        raise Invalid(f"must be at most {max_length} characters", field)
+    return cleaned
+
+
+def text(value: str | None, field: str, max_length: int = DESCRIPTION_MAX) -> str:
+    cleaned = _no_control(value or "", field).strip()
+    if len(cleaned) > max_length:
+        raise Invalid(f"must be at most {max_length} characters", field)
+    return cleaned
+
+
+def email(value: str, field: str = "email") -> str:
+    """A syntactically valid address, lower-cased: emails compare case-insensitively."""
+    candidate = _no_control(value or "", field).strip()
+    if len(candidate) > 254:
+        raise Invalid("must be at most 254 characters", field)
+    try:
+        result = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid("is not a valid email address", field) from exc
+    return result.normalized.lower()
+
+
+def optional_email(value: str | None, field: str = "email") -> str:
+    return email(value, field) if value and value.strip() else ""
+
+
+def phone(value: str | None, field: str = "phone") -> str:
+    cleaned = clean_name(_no_control(value or "", field))
+    if len(cleaned) > 40:
+        raise Invalid("must be at most 40 characters", field)
+    if cleaned and not all(ch.isdigit() or ch in " +-().ext" for ch in cleaned):
+        raise Invalid("may contain only digits, spaces and + - ( )", field)
+    return cleaned
+
+
+def password(value: str, field: str = "password") -> str:
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise Invalid(f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field)
+    return value
+
+
+def price(value: Decimal | str | int, field: str = "price") -> Decimal:
+    """A price with at most two fraction digits in 0 … 1 000 000; never a float."""
+    if isinstance(value, bool | float):
+        raise Invalid("must be a decimal number given as a string or an integer", field)
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise Invalid("must be a number such as 19.99", field) from exc
+    if not amount.is_finite():
+        raise Invalid("must be a finite number", field)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise Invalid("must have at most 2 decimal places", field)
+    if amount < 0:
+        raise Invalid("must be at least 0", field)
+    if amount > Decimal("1000000"):
+        raise Invalid("must be at most 1000000", field)
+    return amount.quantize(Decimal("0.01")) + Decimal("0.00")
+
+
+def bounded_int(value: int, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("must be a whole number", field)
+    if value < low:
+        raise Invalid(f"must be at least {low}", field)
+    if value > high:
+        raise Invalid(f"must be at most {high}", field)
+    return value
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("must be true or false", field)
+    return value
+
+
+def clean_fields(data: Mapping[str, Any], rules: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Check each given field with its rule; a field no rule knows is refused (no mass assignment)."""
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in rules:
+            raise Invalid("is not a field you can set", key)
+        cleaned[key] = rules[key](value)
+    return cleaned

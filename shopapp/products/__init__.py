@@ -1,0 +1,1 @@
+"""Products, their images and the catalog."""

@@ -1,0 +1,234 @@
+"""Products: creation, edits with optimistic locking, soft delete, stock, and the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from shopapp.auth.models import User
+from shopapp.categories.models import Category
+from shopapp.categories.services import descendant_ids
+from shopapp.core import validation
+from shopapp.core.db import utcnow
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, integrity_as
+from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
+from shopapp.core.text import slugify
+from shopapp.extensions import db
+from shopapp.products.models import MAX_STOCK, Product
+from shopapp.shops.models import Shop
+
+NOT_FOUND = "No such product."
+NAME_TAKEN = "This shop already has a product with this name."
+CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
+STATUSES = ("active", "inactive", "deleted")
+
+_ID = 2**63 - 1
+_FIELDS = {
+    "name": validation.name,
+    "description": lambda v: validation.text(v, "description"),
+    "price": validation.price,
+    "stock": lambda v: validation.bounded_int(v, "stock", 0, MAX_STOCK),
+    "is_active": lambda v: validation.boolean(v, "is_active"),
+    "category_id": lambda v: None if v is None else validation.bounded_int(v, "category_id", 1, _ID),
+    "shop_id": lambda v: validation.bounded_int(v, "shop_id", 1, _ID),
+}
+
+
+def _with_relations(stmt: Select[Any]) -> Select[Any]:
+    return stmt.options(joinedload(Product.shop), joinedload(Product.category), selectinload(Product.images))
+
+
+def catalog_products() -> Select[tuple[Product]]:
+    """Products customers can see: active, not deleted, in an active shop that is not deleted."""
+    return (
+        select(Product)
+        .join(Product.shop)
+        .where(Product.is_active, Product.deleted_at.is_(None), Shop.is_active, Shop.deleted_at.is_(None))
+    )
+
+
+def _load(product_id: int) -> Product | None:
+    return db.session.scalar(_with_relations(select(Product).where(Product.id == product_id)))
+
+
+def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
+    """A product as customers see it; its owner also sees it while it or its shop is inactive."""
+    product = _load(product_id)
+    if product is None or product.deleted_at is not None or product.shop.deleted_at is not None:
+        raise NotFound(NOT_FOUND)
+    is_owner = viewer is not None and product.shop.owner_id == viewer.id
+    if not (product.is_active and product.shop.is_active) and not is_owner:
+        raise NotFound(NOT_FOUND)
+    return product
+
+
+def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
+    """The caller's own product (``deleted=True``: a soft-deleted one, to restore), or NotFound / Forbidden."""
+    product = _load(product_id)
+    if product is None or product.shop.deleted_at is not None:
+        raise NotFound(NOT_FOUND)
+    if product.shop.owner_id != user.id:
+        visible = product.deleted_at is None and product.is_active and product.shop.is_active
+        if visible:
+            raise Forbidden("This product belongs to someone else's shop.")
+        raise NotFound(NOT_FOUND)
+    if (product.deleted_at is not None) != deleted:
+        raise NotFound(NOT_FOUND)
+    return product
+
+
+def _target_shop(user: User, shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.deleted_at is not None:
+        raise Invalid("refers to a shop that does not exist", "shop_id")
+    if shop.owner_id != user.id:
+        raise Forbidden("You can only put products in your own shops.", "shop_id")
+    return shop
+
+
+def _check_category(category_id: int | None) -> None:
+    if category_id is not None and db.session.get(Category, category_id) is None:
+        raise Invalid("refers to a category that does not exist", "category_id")
+
+
+def create_product(user: User, data: Mapping[str, Any]) -> Product:
+    fields = validation.clean_fields(data, _FIELDS)
+    for required in ("shop_id", "name", "price", "stock"):
+        if required not in fields:
+            raise Invalid("is required", required)
+    _target_shop(user, fields["shop_id"])
+    _check_category(fields.get("category_id"))
+    product = Product(slug=slugify(fields["name"]), **fields)
+    with integrity_as(Conflict(NAME_TAKEN, "name")):
+        db.session.add(product)
+    return _load(product.id)  # type: ignore[return-value]
+
+
+def update_product(
+    user: User, product_id: int, changes: Mapping[str, Any], *, expected_version: int | None = None
+) -> Product:
+    """Apply ``changes``; with ``expected_version`` refuse an edit made from a stale copy."""
+    product = get_owned_product(user, product_id)
+    if expected_version is not None and expected_version != product.version:
+        raise PreconditionFailed(CHANGED_MEANWHILE)
+    fields = validation.clean_fields(changes, _FIELDS)
+    if "shop_id" in fields and fields["shop_id"] != product.shop_id:
+        _target_shop(user, fields["shop_id"])
+    if "category_id" in fields:
+        _check_category(fields["category_id"])
+    try:
+        with integrity_as(Conflict(NAME_TAKEN, "name")):
+            for key, value in fields.items():
+                setattr(product, key, value)
+            if "name" in fields:
+                product.slug = slugify(fields["name"])
+    except StaleDataError as exc:
+        raise PreconditionFailed(CHANGED_MEANWHILE) from exc
+    db.session.refresh(product)
+    return _load(product.id)  # type: ignore[return-value]
+
+
+def delete_product(user: User, product_id: int) -> Product:
+    product = get_owned_product(user, product_id)
+    product.deleted_at = utcnow()
+    db.session.flush()
+    return product
+
+
+def restore_product(user: User, product_id: int) -> Product:
+    """Bring a soft-deleted product back; refused while a live product has taken its name."""
+    product = get_owned_product(user, product_id, deleted=True)
+    with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
+        product.deleted_at = None
+    return product
+
+
+def adjust_stock(user: User, product_id: int, delta: int) -> Product:
+    """Add ``delta`` to the stock in one atomic UPDATE; refuse to leave 0 … MAX_STOCK."""
+    delta = validation.bounded_int(delta, "delta", -MAX_STOCK, MAX_STOCK)
+    product = get_owned_product(user, product_id)
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product.id, Product.stock + delta >= 0, Product.stock + delta <= MAX_STOCK)
+        .values(stock=Product.stock + delta, version=Product.version + 1, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"Stock would leave the range 0 to {MAX_STOCK}.", "delta")
+    db.session.refresh(product)
+    return product
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    """What a customer asks of the catalog, the same from the pages and the API."""
+
+    q: str | None = None
+    category_id: int | None = None
+    shop_id: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    sort: str | None = None
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+
+def _filtered(stmt: Select[Any], query: CatalogQuery) -> Select[Any]:
+    if query.category_id is not None:
+        stmt = stmt.where(Product.category_id.in_(descendant_ids(query.category_id)))
+    if query.shop_id is not None:
+        stmt = stmt.where(Product.shop_id == query.shop_id)
+    if query.min_price is not None:
+        stmt = stmt.where(Product.price >= query.min_price)
+    if query.max_price is not None:
+        stmt = stmt.where(Product.price <= query.max_price)
+    if query.in_stock:
+        stmt = stmt.where(Product.stock > 0)
+    return stmt
+
+
+_ORDER = {
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+    "price_asc": (Product.price.asc(), Product.id.asc()),
+    "price_desc": (Product.price.desc(), Product.id.desc()),
+    "name": (Product.name.asc(), Product.id.asc()),
+}
+
+
+def search_catalog(query: CatalogQuery) -> Page[Product]:
+    sort = query.sort or ("relevance" if query.q else "newest")
+    if sort not in SORTS:
+        raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
+    if sort == "relevance":
+        sort = "newest"
+    stmt = _filtered(catalog_products(), query).order_by(*_ORDER[sort])
+    return paginate(_with_relations(stmt), query.page, query.per_page)
+
+
+def list_user_products(
+    user: User,
+    *,
+    status: str = "active",
+    shop_id: int | None = None,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> Page[Product]:
+    """The owner's products across their (not deleted) shops, by status."""
+    if status not in STATUSES:
+        raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
+    stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
+    if shop_id is not None:
+        stmt = stmt.where(Product.shop_id == shop_id)
+    if status == "deleted":
+        stmt = stmt.where(Product.deleted_at.is_not(None))
+    else:
+        stmt = stmt.where(Product.deleted_at.is_(None), Product.is_active == (status == "active"))
+    return paginate(_with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)

@@ -1,0 +1,1 @@
+"""Shops, owned by a user."""

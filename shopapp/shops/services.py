@@ -1,0 +1,116 @@
+"""Shops: the one place that decides who may see and change a shop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from shopapp.auth.models import User
+from shopapp.core import validation
+from shopapp.core.db import utcnow
+from shopapp.core.errors import Forbidden, Invalid, NotFound
+from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
+from shopapp.core.text import slugify
+from shopapp.extensions import db
+from shopapp.shops.models import Shop
+
+NOT_FOUND = "No such shop."
+
+_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": validation.name,
+    "description": lambda v: validation.text(v, "description"),
+    "address": lambda v: validation.text(v, "address", 500),
+    "email": validation.optional_email,
+    "phone": validation.phone,
+    "is_active": lambda v: validation.boolean(v, "is_active"),
+}
+
+
+def live_shops() -> Select[tuple[Shop]]:
+    """Shops customers can see: active and not deleted."""
+    return select(Shop).where(Shop.is_active, Shop.deleted_at.is_(None))
+
+
+def get_visible_shop(shop_id: int, viewer: User | None = None) -> Shop:
+    """A shop as a customer sees it; its owner also sees it while inactive."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.deleted_at is not None:
+        raise NotFound(NOT_FOUND)
+    if not shop.is_active and (viewer is None or shop.owner_id != viewer.id):
+        raise NotFound(NOT_FOUND)
+    return shop
+
+
+def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
+    """The caller's own shop, or NotFound / Forbidden.
+
+    Another user's shop that customers can see is Forbidden (the API answers 403);
+    one they cannot see is NotFound, so its existence is not revealed.
+    ``deleted=True`` asks for a soft-deleted shop (to restore it).
+    """
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(NOT_FOUND)
+    if shop.owner_id != user.id:
+        if shop.is_live:
+            raise Forbidden("This shop belongs to someone else.")
+        raise NotFound(NOT_FOUND)
+    if (shop.deleted_at is not None) != deleted:
+        raise NotFound(NOT_FOUND)
+    return shop
+
+
+def create_shop(owner: User, data: Mapping[str, Any]) -> Shop:
+    fields = validation.clean_fields(data, _FIELDS)
+    if "name" not in fields:
+        raise Invalid("is required", "name")
+    shop = Shop(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
+    db.session.add(shop)
+    db.session.flush()
+    return shop
+
+
+def update_shop(user: User, shop_id: int, changes: Mapping[str, Any]) -> Shop:
+    shop = get_owned_shop(user, shop_id)
+    fields = validation.clean_fields(changes, _FIELDS)
+    for key, value in fields.items():
+        setattr(shop, key, value)
+    if "name" in fields:
+        shop.slug = slugify(fields["name"])
+    db.session.flush()
+    return shop
+
+
+def delete_shop(user: User, shop_id: int) -> Shop:
+    """Soft delete: the shop and its products leave the catalog until restored."""
+    shop = get_owned_shop(user, shop_id)
+    shop.deleted_at = utcnow()
+    db.session.flush()
+    return shop
+
+
+def restore_shop(user: User, shop_id: int) -> Shop:
+    shop = get_owned_shop(user, shop_id, deleted=True)
+    shop.deleted_at = None
+    db.session.flush()
+    return shop
+
+
+def list_shops(
+    *, q: str | None = None, owner_id: int | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[Shop]:
+    stmt = live_shops()
+    if owner_id is not None:
+        stmt = stmt.where(Shop.owner_id == owner_id)
+    if q and q.strip():
+        pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Shop.name.ilike(pattern, escape="\\"), Shop.description.ilike(pattern, escape="\\")))
+    return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)
+
+
+def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:
+    stmt = select(Shop).where(Shop.owner_id == user.id)
+    stmt = stmt.where(Shop.deleted_at.is_not(None) if deleted else Shop.deleted_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(Shop.name, Shop.id)))

@@ -1,0 +1,205 @@
+"""Fixtures: a fresh app and database per test, on SQLite or on PostgreSQL.
+
+The whole suite runs on SQLite by default. Set ``TEST_DATABASE_URL`` to a PostgreSQL
+database (it is wiped) to run it there. The schema always comes from the migrations:
+built once per session, then copied (SQLite) or truncated (PostgreSQL) per test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from shopapp import create_app
+from shopapp.config import normalize_database_url
+from shopapp.extensions import db, limiter
+
+TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + TEST_DATABASE_URL.rsplit('/', 1)[-1] if ON_POSTGRES else 'SQLite'}"
+
+
+def base_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "APP_ENV": "testing",
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+def migrate_to_head(database_url: str, tmp_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(database_url, tmp_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def reset_postgres_schema(database_url: str) -> None:
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The migrated schema: a SQLite file to copy, or the PostgreSQL database itself."""
+    workdir = tmp_path_factory.mktemp("db")
+    if ON_POSTGRES:
+        try:
+            reset_postgres_schema(TEST_DATABASE_URL)
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is not usable: {exc}", returncode=2)
+        migrate_to_head(TEST_DATABASE_URL, workdir)
+        return TEST_DATABASE_URL
+    template = workdir / "template.db"
+    migrate_to_head(f"sqlite:///{template}", workdir)
+    return str(template)
+
+
+def _truncate_all(app: Flask) -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    if ON_POSTGRES:
+        return database_template
+    path = tmp_path / "test.db"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Override to change settings for one test module."""
+    return base_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    app = create_app(app_config)
+    server_errors: list[str] = []
+
+    @app.after_request
+    def _record_5xx(response):  # type: ignore[no-untyped-def]
+        from flask import request as req
+
+        if response.status_code >= 500:
+            server_errors.append(f"{req.method} {req.full_path} -> {response.status_code}")
+        return response
+
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+    if ON_POSTGRES:
+        _truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()
+    if server_errors and not request.node.get_closest_marker("allow_5xx"):
+        pytest.fail("the test provoked a server error: " + "; ".join(server_errors))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+# --- factories: the same services the app uses -------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app: Flask):  # type: ignore[no-untyped-def]
+    from shopapp.auth import services as auth
+
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = DEFAULT_PASSWORD, name: str | None = None):  # type: ignore[no-untyped-def]
+        n = next(counter)
+        user = auth.register(email or f"user{n}@example.com", password, name or f"User {n}")
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_shop(app: Flask, make_user):  # type: ignore[no-untyped-def]
+    from shopapp.shops import services as shops
+
+    def make(owner=None, **fields: Any):  # type: ignore[no-untyped-def]
+        shop = shops.create_shop(owner or make_user(), {"name": "Test Shop", **fields})
+        db.session.commit()
+        return shop
+
+    return make
+
+
+@pytest.fixture
+def make_category(app: Flask, make_user):  # type: ignore[no-untyped-def]
+    from shopapp.categories import services as categories
+
+    def make(owner=None, **fields: Any):  # type: ignore[no-untyped-def]
+        category = categories.create_category(owner or make_user(), {"name": "Things", **fields})
+        db.session.commit()
+        return category
+
+    return make
+
+
+@pytest.fixture
+def make_product(app: Flask, make_shop):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from shopapp.products import services as products
+    from shopapp.shops.models import Shop
+
+    counter = iter(range(1, 10_000))
+
+    def make(shop: Shop | None = None, **fields: Any):  # type: ignore[no-untyped-def]
+        shop = shop or make_shop()
+        data = {"shop_id": shop.id, "name": f"Product {next(counter)}", "price": Decimal("9.99"), "stock": 5, **fields}
+        product = products.create_product(shop.owner, data)
+        db.session.commit()
+        return product
+
+    return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI a skipped test is a failure: a missing browser or database must not pass quietly."""
+    outcome = yield
+    report = outcome.get_result()
+    if IS_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which requires every part to run: {report.longrepr}"

@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+import pytest
+
+from shopapp import create_app
+from shopapp.config import DEV_SECRET_KEY, ConfigError, load_config, normalize_database_url
+
+
+def test_development_uses_defaults_under_instance(tmp_path):
+    cfg = load_config({}, tmp_path)
+    assert cfg["APP_ENV"] == "development"
+    assert cfg["SECRET_KEY"] == DEV_SECRET_KEY
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{(tmp_path / 'shopapp.db').resolve()}"
+    assert cfg["MEDIA_ROOT"] == str((tmp_path / "media").resolve())
+    assert cfg["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert cfg["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize("secret", [None, "", "short-secret", DEV_SECRET_KEY, "x" * 31])
+def test_production_refuses_a_missing_or_weak_secret(tmp_path, secret):
+    env = {"APP_ENV": "production"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config(env, tmp_path)
+
+
+def test_production_app_refuses_to_start_without_secret(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        create_app()
+
+
+def test_production_with_strong_secret_has_secure_cookies(tmp_path):
+    cfg = load_config(
+        {"APP_ENV": "production", "SECRET_KEY": "s" * 48, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, tmp_path
+    )
+    assert cfg["SESSION_COOKIE_SECURE"] and cfg["SESSION_COOKIE_HTTPONLY"]
+    assert cfg["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert cfg["REMEMBER_COOKIE_SECURE"]
+    assert cfg["REMEMBER_COOKIE_DURATION"] <= timedelta(days=30)
+    assert cfg["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_unknown_app_env_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        load_config({"APP_ENV": "staging"}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg3(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_environment_variables_are_read(tmp_path):
+    cfg = load_config(
+        {"DATABASE_URL": "postgresql://p@127.0.0.1/x", "MEDIA_ROOT": "/srv/media", "APP_ENV": "testing"}, tmp_path
+    )
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://p@127.0.0.1/x"
+    assert cfg["MEDIA_ROOT"] == "/srv/media"
+    assert cfg["TESTING"] is True
