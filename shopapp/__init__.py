@@ -67,10 +67,12 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.core.health import bp as health_bp
     from shopapp.core.templating import register_template_helpers
     from shopapp.main.views import bp as main_bp
+    from shopapp.media.views import bp as media_bp
 
     register_template_helpers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(media_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

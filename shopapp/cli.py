@@ -15,6 +15,7 @@ from shopapp.extensions import db
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(media_gc_command)
 
 
 @click.command("seed-demo")
@@ -45,3 +46,15 @@ def create_user_command(email: str, name: str, password: str) -> None:
         raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}>.")
+
+
+@click.command("media-gc")
+@click.option("--grace-seconds", default=3600, show_default=True, help="Spare files younger than this.")
+def media_gc_command(grace_seconds: int) -> None:
+    """Remove image files that no product image refers to, and list them."""
+    from shopapp.media.services import collect_garbage
+
+    removed = collect_garbage(grace_seconds)
+    for name in removed:
+        click.echo(f"removed {name}")
+    click.echo(f"{len(removed)} orphaned file(s) removed.")

@@ -65,8 +65,10 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "RATELIMIT_HEADERS_ENABLED": True,
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
-        # Request size limits (uploads get their own, stricter check in the images feature).
+        # Request size limits; uploads have their own, stricter limits below.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
+        "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", "40000000")),
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "MAX_FORM_PARTS": 50,
         # Sessions and cookies.

@@ -64,3 +64,7 @@ class AuthenticationFailed(DomainError):
     """Wrong credentials or a dead token; one message whatever the cause."""
 
     status = 401
+
+
+class PayloadTooLarge(DomainError):
+    status = 413

@@ -1,0 +1,1 @@
+"""Product images: a hostile-input-safe pipeline, content-addressed storage, fast serving."""

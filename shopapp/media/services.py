@@ -1,0 +1,143 @@
+"""Adding, deleting and ordering a product's images, with files and rows kept in step.
+
+A row and its files exist together or not at all: files written during a transaction
+that is rolled back are removed, and files of a deleted image are removed only after
+the deletion commits. Both are driven by session events, so no view has to remember.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from shopapp.auth.models import User
+from shopapp.core import validation
+from shopapp.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from shopapp.extensions import db
+from shopapp.media.processing import RENDITIONS, ImageRejected, process_image
+from shopapp.media.storage import get_storage
+from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product, ProductImage
+from shopapp.products.services import get_owned_product
+
+_WRITTEN = "media_written"  # session.info: files this transaction wrote (removed unless it commits)
+_DOOMED = "media_doomed"  # session.info: files to remove once this transaction commits
+
+
+def rendition_name(key: str, rendition: str) -> str:
+    """``ab/abcdef…-small.webp``: content-addressed, so a name never changes meaning."""
+    return f"{key[:2]}/{key}-{rendition}.webp"
+
+
+def image_urls(image: ProductImage) -> dict[str, str]:
+    return {name: url_for("media.serve", name=rendition_name(image.storage_key, name)) for name in RENDITIONS}
+
+
+def add_image(user: User, product_id: int, data: bytes, alt: str | None = None) -> ProductImage:
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.", "image")
+    product = _lock_owned_product(user, product_id)
+    count = db.session.scalar(select(func.count()).where(ProductImage.product_id == product.id)) or 0
+    if count >= MAX_IMAGES_PER_PRODUCT:
+        raise Conflict(f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images.", "image")
+    alt_text = validation.text(alt, "alt", 300) or product.name
+    try:
+        processed = process_image(data, current_app.config["MAX_IMAGE_PIXELS"])
+    except ImageRejected as exc:
+        raise Invalid(str(exc), "image") from exc
+    storage = get_storage()
+    written = db.session.info.setdefault(_WRITTEN, [])
+    for rendition, blob in processed.renditions.items():
+        name = rendition_name(processed.key, rendition)
+        if storage.save(name, blob):
+            written.append(name)
+    image = ProductImage(
+        product_id=product.id,
+        storage_key=processed.key,
+        width=processed.width,
+        height=processed.height,
+        alt=alt_text,
+        position=count,
+    )
+    db.session.add(image)
+    db.session.flush()
+    return image
+
+
+def delete_image(user: User, product_id: int, image_id: int) -> None:
+    product = _lock_owned_product(user, product_id)
+    image = db.session.get(ProductImage, image_id)
+    if image is None or image.product_id != product.id:
+        raise NotFound("No such image.")
+    key = image.storage_key
+    db.session.delete(image)
+    db.session.flush()
+    _renumber(product.id)
+    still_used = db.session.scalar(select(func.count()).where(ProductImage.storage_key == key))
+    if not still_used:
+        db.session.info.setdefault(_DOOMED, []).extend(rendition_name(key, r) for r in RENDITIONS)
+
+
+def reorder_images(user: User, product_id: int, image_ids: list[int]) -> list[ProductImage]:
+    """Put the product's images in exactly this order (the first becomes the primary image)."""
+    product = _lock_owned_product(user, product_id)
+    images = {i.id: i for i in _images(product.id)}
+    if len(image_ids) != len(set(image_ids)) or set(image_ids) != set(images):
+        raise Invalid("must list each of the product's image ids exactly once", "image_ids")
+    for position, image_id in enumerate(image_ids):
+        images[image_id].position = position
+    db.session.flush()
+    return _images(product.id)
+
+
+def collect_garbage(grace_seconds: float) -> list[str]:
+    """Remove stored files no image row refers to, if older than ``grace_seconds`` (uploads in flight)."""
+    referenced = set(db.session.scalars(select(ProductImage.storage_key).distinct()))
+    storage = get_storage()
+    removed = []
+    for name in storage.names(older_than_seconds=grace_seconds):
+        key = name.rsplit("/", 1)[-1].split("-", 1)[0]
+        if key not in referenced:
+            storage.delete(name)
+            removed.append(name)
+    return removed
+
+
+def _lock_owned_product(user: User, product_id: int) -> Product:
+    """The owner's product, row-locked on PostgreSQL so concurrent uploads count images correctly."""
+    product = get_owned_product(user, product_id)
+    db.session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
+    return product
+
+
+def _images(product_id: int) -> list[ProductImage]:
+    stmt = select(ProductImage).where(ProductImage.product_id == product_id)
+    return list(db.session.scalars(stmt.order_by(ProductImage.position, ProductImage.id)))
+
+
+def _renumber(product_id: int) -> None:
+    for position, image in enumerate(_images(product_id)):
+        image.position = position
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    doomed = session.info.pop(_DOOMED, [])
+    if doomed:
+        storage = get_storage()
+        for name in doomed:
+            storage.delete(name)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    session.info.pop(_DOOMED, None)
+    written: list[str] = session.info.pop(_WRITTEN, [])
+    if written:  # still here: the transaction did not commit
+        storage = get_storage()
+        for name in written:
+            storage.delete(name)
