@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import random
 from decimal import Decimal
 
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.categories import services as categories
+from shopapp.media import services as media
 from shopapp.products import services as products
 from shopapp.shops import services as shops
 
@@ -100,7 +102,19 @@ ITEMS = {
     "Belts": (["Belt", "Braided Belt"], ["Leather", "Canvas", "Brass-Buckle", "Woven"]),
 }
 
-COLOURS = ["Forest", "Slate", "Ochre", "Navy", "Charcoal", "Sand", "Rust", "Sage", "Oat", "Plum"]
+PALETTE = {
+    "Forest": (34, 85, 51),
+    "Slate": (84, 99, 115),
+    "Ochre": (204, 136, 34),
+    "Navy": (31, 52, 94),
+    "Charcoal": (54, 57, 61),
+    "Sand": (214, 190, 150),
+    "Rust": (168, 72, 38),
+    "Sage": (140, 160, 120),
+    "Oat": (222, 208, 182),
+    "Plum": (110, 52, 92),
+}
+COLOURS = list(PALETTE)
 DETAILS = [
     "Made in small batches and checked by hand before it ships.",
     "Built to last for years of daily use, and easy to repair.",
@@ -110,6 +124,27 @@ DETAILS = [
     "Sourced from a family workshop we have worked with for a decade.",
     "Packed plastic-free in recycled card.",
 ]
+
+
+def demo_image(name: str, colour: str, rng: random.Random) -> bytes:
+    """A simple product shot drawn with Pillow: the colour, an object, and its name."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    base = PALETTE[colour]
+    light = tuple(min(255, c + 90) for c in base)
+    image = Image.linear_gradient("L").resize((800, 600)).convert("RGB")
+    image = Image.composite(Image.new("RGB", image.size, light), Image.new("RGB", image.size, base), image.convert("L"))
+    draw = ImageDraw.Draw(image)
+    x, y = rng.randrange(220, 300), rng.randrange(120, 170)
+    draw.rounded_rectangle(
+        (x, y, x + 260, y + 260), radius=rng.choice([20, 60, 130]), fill=(250, 248, 244), outline=base, width=10
+    )
+    draw.ellipse((x + 90, y + 90, x + 170, y + 170), fill=base)
+    font = ImageFont.load_default(size=34)
+    draw.text((400, 520), name, fill=(255, 255, 255), font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
@@ -145,12 +180,13 @@ def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
         while len(used) < target:
             category_id = rng.choice([c for top in tops for c in leaves[top]])
             nouns, adjectives = ITEMS[leaf_names[category_id]]
-            product_name = f"{rng.choice(COLOURS)} {rng.choice(adjectives)} {rng.choice(nouns)}"
+            colour, noun = rng.choice(COLOURS), rng.choice(nouns)
+            product_name = f"{colour} {rng.choice(adjectives)} {noun}"
             if product_name.lower() in used:
                 continue
             used.add(product_name.lower())
             cents = rng.choice([499, 899, 1250, 1499, 1999, 2450, 2999, 3900, 4999, 7900, 12900, 18900])
-            products.create_product(
+            product = products.create_product(
                 owner,
                 {
                     "shop_id": shop.id,
@@ -162,4 +198,5 @@ def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
                     "is_active": rng.random() > 0.04,
                 },
             )
+            media.add_image(owner, product.id, demo_image(noun, colour, rng))
     return [(email, password) for email, _, password in OWNERS]
