@@ -1,0 +1,183 @@
+"""Load ShopApp and a bare Flask app the same way and print throughput, latency and ratios.
+
+Run: .venv/bin/python bench/run.py [--sizes 10000,1000000] [--duration 10]
+
+For each catalog size it makes (or reuses) a PostgreSQL database with that many products
+(bench/generate.py), starts ShopApp under gunicorn with production settings and the bare app
+(bench/bare_app.py: SELECT 1 through SQLAlchemy) under the same gunicorn settings, and loads each
+scenario with wrk (32 connections, bounded in time) on 127.0.0.1. Every figure printed is measured
+in this one run.
+
+gunicorn: 2 workers (2 cores) of class gthread with 4 threads each: keep-alive connections like the
+load generator's, and a thread can wait on PostgreSQL while another runs Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import COMMON_WORD, RARE_WORD, ensure_database, generate, plain_url  # noqa: E402
+
+BASE_URL = os.environ.get("BENCH_DATABASE_BASE", "postgresql://postgres@127.0.0.1:5432")
+GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
+TARGETS = {  # scenario: minimum throughput as a fraction of the bare app's (issue 6)
+    "api search, common word": 0.35,
+    "api search, rare word": 0.35,
+    "api filtered listing": 0.35,
+    "api single product": 0.5,
+    "html catalog search": 0.3,
+    "html product page": 0.5,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    port = free_port()
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}", app]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url} answered {errors.group(1)} errors under load:\n{out}")
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%")}
+
+
+def scenarios(url: str) -> dict[str, str]:
+    with psycopg.connect(plain_url(url)) as conn:
+        product_id, slug = conn.execute(
+            "SELECT id, slug FROM products WHERE is_active AND deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET "
+            "(SELECT count(*) / 2 FROM products)"
+        ).fetchone()
+        top = conn.execute("SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
+    return {
+        "api search, common word": f"/api/v1/products?q={COMMON_WORD}&per_page=20",
+        "api search, rare word": f"/api/v1/products?q={RARE_WORD}&per_page=20",
+        "api filtered listing": f"/api/v1/products?category_id={top}&min_price=20&max_price=80&in_stock=true"
+        "&sort=price_asc&per_page=20",
+        "api single product": f"/api/v1/products/{product_id}",
+        "html catalog search": f"/products?q={COMMON_WORD}",
+        "html product page": f"/products/{product_id}-{slug}",
+    }
+
+
+def prepare(size: int) -> str:
+    url = f"{BASE_URL}/shopapp_bench_{size}"
+    ensure_database(url, replace=False)
+    with psycopg.connect(plain_url(url)) as conn:
+        have = conn.execute("SELECT count(*) FROM products").fetchone()[0]
+    if have != size:
+        ensure_database(url, replace=True)
+        generate(url, size)
+    return url
+
+
+def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, float]]:
+    url = prepare(size)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as media:
+        env = {
+            "DATABASE_URL": url,
+            "APP_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "MEDIA_ROOT": media,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+            "LOG_LEVEL": "WARNING",
+        }
+        with gunicorn("bench.bare_app:app", env) as bare:
+            results["bare app (SELECT 1)"] = wrk(f"{bare}/", duration, connections)
+        with gunicorn("wsgi:app", env) as app:
+            for name, path in scenarios(url).items():
+                with urllib.request.urlopen(app + path, timeout=10) as response:  # noqa: S310 - loopback only
+                    assert response.status == 200, (name, response.status)
+                results[name] = wrk(app + path, duration, connections)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    runs = {size: measure(size, args.duration, args.connections) for size in sizes}
+    for size, results in runs.items():
+        bare = results["bare app (SELECT 1)"]["rps"]
+        print(
+            f"\n{size:,} products — gunicorn {' '.join(GUNICORN)}, wrk {args.connections} connections, "
+            f"{args.duration}s each"
+        )
+        print(f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>8}")
+        for name, r in results.items():
+            target = TARGETS.get(name)
+            verdict = "" if target is None else f"{'>=' if r['rps'] / bare >= target else 'MISS '}{target}"
+            print(f"{name:<28}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>8}")
+    if len(sizes) > 1:
+        small, large = runs[sizes[0]], runs[sizes[-1]]
+        print(f"\nflat cost: p50 at {sizes[-1]:,} / p50 at {sizes[0]:,} (target <= 1.5)")
+        for name in TARGETS:
+            ratio = large[name]["p50"] / small[name]["p50"]
+            print(f"{name:<28}{ratio:>8.2f} {'OK' if ratio <= 1.5 else 'MISS'}")
+
+
+if __name__ == "__main__":
+    main()
