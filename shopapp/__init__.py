@@ -23,9 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    environ = dict(os.environ)
-    if config and "APP_ENV" in config:
-        environ["APP_ENV"] = config["APP_ENV"]
+    # The overrides that decide whether the environment is acceptable are checked like the environment.
+    environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if k in ("APP_ENV", "SECRET_KEY")}}
     app.config.from_mapping(load_config(environ, app.instance_path))
     if config:
         app.config.from_mapping(config)
@@ -52,8 +51,10 @@ def _engine_options(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from shopapp.core.logging import configure_logging
+    from shopapp.core.security import register_security_headers
 
     configure_logging(app)
+    register_security_headers(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
