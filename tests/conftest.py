@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -103,6 +103,15 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
     app = create_app(app_config)
     server_errors: list[str] = []
+
+    def _fresh_g() -> None:
+        # The fixture keeps one app context pushed, which Flask reuses for every test-client request;
+        # in production each request gets a new one. Start each request with an empty ``g`` (no cached
+        # current_user from an earlier request or another client).
+        for key in list(vars(g)):
+            delattr(g, key)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     @app.after_request
     def _record_5xx(response):  # type: ignore[no-untyped-def]
