@@ -39,7 +39,7 @@ static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
 	touch $@
 
 lint: setup-dev
-	$(BIN)/ruff check shopapp tests migrations wsgi.py
+	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

@@ -1,9 +1,10 @@
 from sqlalchemy import func, select
 
+from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.extensions import db
-from shopapp.products.models import Product
+from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
 
 
@@ -25,17 +26,15 @@ def test_seed_demo_fills_an_empty_database_once(runner):
     assert len(prices) > 10
     assert db.session.scalar(select(func.count()).select_from(Product).where(Product.stock == 0)) > 0
 
+    # Every product has a real image, made by the upload pipeline.
+    assert count(ProductImage) == count(Product)
+    # The printed passwords work.
+    assert auth.authenticate("grace@shopapp.example", "grace-demo-pass").name == "Grace Hopper"
+
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert "left it alone" in again.output
     assert count(Product) == len(names)
-
-
-def test_seeded_owner_can_log_in_with_printed_password(runner):
-    from shopapp.auth import services as auth
-
-    runner.invoke(args=["seed-demo"])
-    assert auth.authenticate("grace@shopapp.example", "grace-demo-pass").name == "Grace Hopper"
 
 
 def test_create_user(runner):
