@@ -20,12 +20,9 @@ from pathlib import Path
 import pytest
 
 from shopapp import create_app
-from tests.conftest import ON_POSTGRES, base_config, migrate_to_head
+from tests.conftest import base_config, migrate_to_head
 
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not ON_POSTGRES, reason="database faults are exercised on PostgreSQL"),
-]
+pytestmark = pytest.mark.postgres_only
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=None)
 
 
