@@ -1,0 +1,78 @@
+"""Real concurrent transactions on PostgreSQL: the database, not luck, keeps the data right."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from shopapp.auth import services as auth
+from shopapp.auth.models import User
+from shopapp.core.errors import Conflict
+from shopapp.extensions import db
+from shopapp.products import services as products
+from shopapp.products.models import Product
+
+pytestmark = pytest.mark.postgres_only
+
+
+def run_at_once(app, jobs: list[Callable[[], object]]) -> list[str]:
+    """Run each job in its own thread, app context and transaction, all released together; their outcomes."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [""] * len(jobs)
+
+    def worker(index: int, job: Callable[[], object]) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                job()
+                db.session.commit()
+                outcome = "ok"
+            except Conflict:
+                db.session.rollback()
+                outcome = "conflict"
+            except Exception as exc:
+                db.session.rollback()
+                outcome = f"error: {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+        outcomes[index] = outcome
+
+    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_twenty_simultaneous_registrations_of_one_email_make_one_account(app):
+    emails = ["a@x.com" if n % 2 else "A@X.com" for n in range(20)]
+    jobs = [lambda e=e: auth.register(e, "a good password", "Racer") for e in emails]
+    outcomes = Counter(run_at_once(app, jobs))
+    assert outcomes == Counter({"ok": 1, "conflict": 19})
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app, make_product):
+    product = make_product(stock=20)
+    owner_id, product_id = product.shop.owner_id, product.id
+    deltas = [-1] * 40 + [+1] * 10
+
+    def adjust(delta: int) -> None:
+        products.adjust_stock(db.session.get(User, owner_id), product_id, delta)
+
+    outcomes = run_at_once(app, [lambda d=d: adjust(d) for d in deltas])
+    assert set(outcomes) <= {"ok", "conflict"}, Counter(outcomes)
+    accepted = [delta for delta, outcome in zip(deltas, outcomes, strict=True) if outcome == "ok"]
+    db.session.expire_all()
+    stored = db.session.get(Product, product_id)
+    # No update lost: the stock is exactly the start plus every accepted delta, and never went below 0.
+    assert stored.stock == 20 + sum(accepted) >= 0
+    assert stored.version == 1 + len(accepted)
+    # Only decrements are ever refused, and only because the stock had run out.
+    assert all(delta == -1 for delta, outcome in zip(deltas, outcomes, strict=True) if outcome == "conflict")
+    assert len(accepted) >= 30
