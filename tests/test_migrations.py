@@ -69,7 +69,8 @@ def test_models_match_migrations_no_drift(empty_database_url, tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": compare_type, "include_name": include_name})
+            opts = {"compare_type": compare_type, "include_name": include_name}
+            context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == []

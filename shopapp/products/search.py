@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import reduce
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Select, column, func, literal_column, table
+from sqlalchemy import ColumnElement, Float, Integer, Select, case, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 from shopapp.extensions import db
@@ -66,10 +66,26 @@ def apply_search(stmt: Select[T], q: str | None) -> tuple[Select[T], ColumnEleme
         return stmt, None
     if db.session.get_bind().dialect.name == "postgresql":
         query = _tsquery(terms)
-        return stmt.where(_search_vector.bool_op("@@")(query)), func.ts_rank_cd(_search_vector, query)
-    matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(_fts5_query(terms)))
-    # bm25 is lower for better matches.
-    return matching, -func.bm25(_fts.c[FTS_TABLE], *_BM25_WEIGHTS)
+        matching = stmt.where(_search_vector.bool_op("@@")(query))
+        in_name = func.ts_filter(_search_vector, literal_column("'{a}'")).bool_op("@@")(query)
+        score = func.ts_rank_cd(_search_vector, query, type_=Float)
+    else:
+        fts_query = _fts5_query(terms)
+        matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(fts_query))
+        names = _fts.alias(f"{FTS_TABLE}_names")
+        in_name = Product.id.in_(select(names.c.rowid).where(names.c[FTS_TABLE].match(f"name : ({fts_query})")))
+        score = -func.bm25(_fts.c[FTS_TABLE], *_BM25_WEIGHTS, type_=Float)  # bm25 is lower for better matches
+    return matching, _relevance(in_name, score)
+
+
+def _relevance(in_name: ColumnElement[bool], score: ColumnElement[float]) -> ColumnElement[float]:
+    """1 + s when the name alone matches every word, else s; s is the database's score squashed into [0, 1).
+
+    ts_rank_cd and bm25 both grow with repetitions, so without this a description saying
+    "tea" ten times could outrank a product named "Tea"; the weights (name A / 10, description
+    B / 1) still order products within each group.
+    """
+    return case((in_name, 1.0), else_=0.0) + score / (score + 1.0)
 
 
 def _tsquery(terms: list[str]) -> ColumnElement[Any]:
