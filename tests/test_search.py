@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -112,6 +113,22 @@ def test_name_matches_rank_above_description_matches(make_shop, make_product):
 )
 def test_query_syntax_in_the_input_is_never_interpreted(q, expected):
     assert names(q) == expected
+
+
+# Query syntax of both databases, quotes, escapes, separators and a few scripts, NUL and a lone surrogate.
+FUZZ_ALPHABET = [
+    *"\"'*:&|!<>-+^(){}[],.;\\/%_~ \t\n\x00",
+    *("AND", "OR", "NOT", "NEAR", "pho", "é", "ß", "茶", "\ud800"),
+]
+
+
+@pytest.mark.usefixtures("catalog")
+def test_fuzzed_queries_never_fail():
+    rng = random.Random(20261124)  # fixed: a failure must replay
+    for _ in range(300):
+        q = "".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.randint(1, 30)))
+        page = search_catalog(CatalogQuery(q=q))
+        assert page.total == len(page.items) <= 5, q
 
 
 @pytest.mark.usefixtures("catalog")

@@ -12,15 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import reduce
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Integer, Select, case, column, func, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 from shopapp.extensions import db
 from shopapp.products.models import Product
-
-T = TypeVar("T", bound=tuple[Any, ...])
 
 # Bounds on what one request can make the database do: further words are ignored, longer
 # ones cut (a cut word is still a prefix of what was typed, so it only matches more).
@@ -51,11 +49,11 @@ def search_terms(q: str | None) -> list[str]:
     if not q:
         return []
     cleaned = q.encode("utf-8", "ignore").decode("utf-8").replace("\x00", " ")
-    words = [word[:MAX_TERM_LENGTH] for word in cleaned.split() if _LETTER_OR_DIGIT.search(word)]
-    return words[:MAX_TERMS]
+    words = (word[:MAX_TERM_LENGTH] for word in cleaned.split())
+    return [word for word in words if _LETTER_OR_DIGIT.search(word)][:MAX_TERMS]
 
 
-def apply_search(stmt: Select[T], q: str | None) -> tuple[Select[T], ColumnElement[float] | None]:
+def apply_search(stmt: Select[Any], q: str | None) -> tuple[Select[Any], ColumnElement[float] | None]:
     """Narrow a select of products to those matching ``q``, with its relevance (higher is better).
 
     Returns ``stmt`` unchanged and no relevance when ``q`` has no words. This is the only
