@@ -14,6 +14,7 @@ from shopapp import create_app
 from shopapp.core.db import compare_type
 from shopapp.extensions import db
 from shopapp.products.search import include_name
+from shopapp.products.services import CatalogQuery, search_catalog
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
 
 
@@ -59,6 +60,30 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):
         assert _tables(empty_database_url) <= {"alembic_version"}
         upgrade()
         assert _tables(empty_database_url) == expected
+        db.engine.dispose()
+
+
+def test_search_migration_indexes_the_products_already_there(empty_database_url, tmp_path):
+    """0002 back-fills: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every row."""
+    app = create_app(base_config(empty_database_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            owner = conn.scalar(
+                text("INSERT INTO users (email, name, password_hash) VALUES ('o@example.com', 'O', 'x') RETURNING id")
+            )
+            shop = conn.scalar(
+                text("INSERT INTO shops (owner_id, name, slug) VALUES (:o, 'S', 's') RETURNING id"), {"o": owner}
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO products (shop_id, name, slug, price) VALUES (:s, 'Storm Lantern', 'storm-lantern', 1)"
+                ),
+                {"s": shop},
+            )
+        upgrade()
+        assert [p.name for p in search_catalog(CatalogQuery(q="lant")).items] == ["Storm Lantern"]
+        db.session.remove()
         db.engine.dispose()
 
 

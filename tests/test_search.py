@@ -27,6 +27,7 @@ def catalog(make_shop, make_product):  # type: ignore[no-untyped-def]
     """A few products; the description-only matches are created first, so rank, not age, orders them."""
     shop = make_shop()
     for name, description in [
+        ("Ski Goggles", "Anti-fog."),
         ("Desk Stand", "Holds a phone upright."),
         ("Phone Case", "A sturdy case for your phone."),
         ("Leather Wallet", "Brown leather, six card slots."),
@@ -55,6 +56,8 @@ def catalog(make_shop, make_product):  # type: ignore[no-untyped-def]
         ("café", ["Café Crème Mug"]),
         ("CAFÉ mug", ["Café Crème Mug"]),
         ("350", ["Café Crème Mug"]),
+        ("anti-FOG", ["Ski Goggles"]),  # cut by each database's tokenizer as it cut the description
+        ("road.", ["Running Shoes"]),
         ("the road", ["Running Shoes"]),  # stop words are still words: PostgreSQL's 'simple' half matches them
         ("the", ["Running Shoes"]),
     ],
@@ -73,6 +76,8 @@ def test_search_matches(q, expected):
         # FTS5's unicode61 folds diacritics (remove_diacritics 2); PostgreSQL has no unaccent here.
         ("creme", ["Café Crème Mug"], []),
         ("cafe", ["Café Crème Mug"], []),
+        # The stemmers differ: FTS5's porter makes "skies" "ski", PostgreSQL's english (Snowball) "sky".
+        ("skies", ["Ski Goggles"], []),
     ],
 )
 def test_documented_differences_between_the_databases(q, on_sqlite, on_postgres):
@@ -128,14 +133,14 @@ def test_fuzzed_queries_never_fail():
     for _ in range(300):
         q = "".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.randint(1, 30)))
         page = search_catalog(CatalogQuery(q=q))
-        assert page.total == len(page.items) <= 5, q
+        assert page.total == len(page.items) <= 6, q
 
 
 @pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("q", ["", "   ", '"', "*", "'", "-", "\x00", "_ _", "()*:&|!<->"])
 def test_a_query_without_letters_or_digits_is_no_filter(q):
     page = search_catalog(CatalogQuery(q=q))
-    assert page.total == 5
+    assert page.total == 6
     assert page.items[0].name == "Café Crème Mug"  # relevance falls back to newest
 
 

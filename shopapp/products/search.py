@@ -5,6 +5,19 @@ The schema comes from migration 0002. Both databases get the same contract: ever
 name match ranks above a description match. The user's text is never query syntax: it is
 split on white space and every piece goes to the database as one quoted string, so the
 database's own tokenizer cuts it exactly as it cut the indexed text (``3.5mm``, ``e-mail``).
+
+Where the databases still differ (pinned by tests/test_search.py):
+
+- Stemming: FTS5's ``porter`` is the original Porter stemmer, PostgreSQL's ``english`` is
+  Snowball (Porter 2): ``skies`` is ``ski`` on SQLite but ``sky`` on PostgreSQL (also
+  ``dying``, ``lying``, ``news``, ``generously``). Both find ``wallets`` in "Wallet".
+- PostgreSQL also indexes every word unstemmed (``simple``), so a prefix that runs past the
+  stem still matches there (``runn`` finds "Running", stem ``run``); FTS5 keeps stems only.
+- Accents: FTS5 folds them (``cafe`` finds "Café"); PostgreSQL keeps them (no ``unaccent``).
+- Scores: ``bm25`` and ``ts_rank_cd`` are different formulas, so the order among products
+  of the same group (see ``_relevance``) may differ; the groups themselves do not.
+- In a piece the tokenizer cuts in several tokens (``3.5mm``), FTS5 treats only the last
+  token as a prefix, PostgreSQL every one.
 """
 
 from __future__ import annotations
