@@ -173,13 +173,17 @@ def test_hidden_products_never_match(make_user, make_shop, make_product):
     open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
     make_product(shop=open_shop, name="Lamp One")
     make_product(shop=open_shop, name="Lamp Inactive", is_active=False)
-    products.delete_product(owner, make_product(shop=open_shop, name="Lamp Deleted").id)
+    deleted = make_product(shop=open_shop, name="Lamp Deleted")
+    products.delete_product(owner, deleted.id)
     make_product(shop=closed_shop, name="Lamp Closed Shop")
     make_product(shop=gone_shop, name="Lamp Gone Shop")
     shops.update_shop(owner, closed_shop.id, {"is_active": False})
     shops.delete_shop(owner, gone_shop.id)
     db.session.commit()
     assert names("lamp") == ["Lamp One"]
+    products.restore_product(owner, deleted.id)
+    db.session.commit()
+    assert names("lamp") == ["Lamp Deleted", "Lamp One"]
 
 
 def test_search_with_filters_sorts_and_pages(make_user, make_shop, make_category, make_product):
