@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 from shopapp import create_app
 from shopapp.core.db import compare_type
 from shopapp.extensions import db
+from shopapp.products.search import include_name
+from shopapp.products.services import CatalogQuery, search_catalog
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
 
 
@@ -42,16 +44,46 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+# Migration 0002's FTS5 table and the shadow tables SQLite makes for it (PostgreSQL adds a column instead).
+FTS5_TABLES = {"product_fts", "product_fts_data", "product_fts_idx", "product_fts_docsize", "product_fts_config"}
+
+
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):
     app = create_app(base_config(empty_database_url, tmp_path))
-    models = {t.name for t in db.metadata.sorted_tables}
+    expected = {t.name for t in db.metadata.sorted_tables} | {"alembic_version"}
+    if not ON_POSTGRES:
+        expected |= FTS5_TABLES
     with app.app_context():
         upgrade()
-        assert _tables(empty_database_url) == models | {"alembic_version"}
+        assert _tables(empty_database_url) == expected
         downgrade(revision="base")
         assert _tables(empty_database_url) <= {"alembic_version"}
         upgrade()
-        assert _tables(empty_database_url) == models | {"alembic_version"}
+        assert _tables(empty_database_url) == expected
+        db.engine.dispose()
+
+
+def test_search_migration_indexes_the_products_already_there(empty_database_url, tmp_path):
+    """0002 back-fills: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every row."""
+    app = create_app(base_config(empty_database_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            owner = conn.scalar(
+                text("INSERT INTO users (email, name, password_hash) VALUES ('o@example.com', 'O', 'x') RETURNING id")
+            )
+            shop = conn.scalar(
+                text("INSERT INTO shops (owner_id, name, slug) VALUES (:o, 'S', 's') RETURNING id"), {"o": owner}
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO products (shop_id, name, slug, price) VALUES (:s, 'Storm Lantern', 'storm-lantern', 1)"
+                ),
+                {"s": shop},
+            )
+        upgrade()
+        assert [p.name for p in search_catalog(CatalogQuery(q="lant")).items] == ["Storm Lantern"]
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -62,7 +94,8 @@ def test_models_match_migrations_no_drift(empty_database_url, tmp_path):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": compare_type})
+            opts = {"compare_type": compare_type, "include_name": include_name}
+            context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == []

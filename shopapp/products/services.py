@@ -21,6 +21,7 @@ from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
+from shopapp.products.search import apply_search
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
@@ -204,13 +205,21 @@ _ORDER = {
 
 
 def search_catalog(query: CatalogQuery) -> Page[Product]:
+    """One page of the catalog, full-text searched by ``q`` (see products/search.py), filtered and sorted.
+
+    ``relevance`` orders by search rank, ties newest first; without words to search it is ``newest``.
+    """
     sort = query.sort or ("relevance" if query.q else "newest")
     if sort not in SORTS:
         raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
-    if sort == "relevance":
-        sort = "newest"
-    stmt = _filtered(catalog_products(), query).order_by(*_ORDER[sort])
-    return paginate(_with_relations(stmt), query.page, query.per_page)
+    stmt, rank = apply_search(_filtered(catalog_products(), query), query.q)
+    if sort != "relevance":
+        order = _ORDER[sort]
+    elif rank is None:
+        order = _ORDER["newest"]
+    else:
+        order = (rank.desc(), Product.id.desc())
+    return paginate(_with_relations(stmt.order_by(*order)), query.page, query.per_page)
 
 
 def list_user_products(

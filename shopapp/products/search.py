@@ -1,0 +1,136 @@
+"""Catalog full-text search: PostgreSQL ``tsvector`` or SQLite FTS5, behind one function.
+
+The schema comes from migration 0002. Both databases get the same contract: every word of
+``q`` must match (AND), as a case-insensitive prefix, in the name or the description, and a
+name match ranks above a description match. The user's text is never query syntax: it is
+split on white space and every piece goes to the database as one quoted string, so the
+database's own tokenizer cuts it exactly as it cut the indexed text (``3.5mm``, ``e-mail``).
+
+Where the databases still differ (pinned by tests/test_search.py):
+
+- Stemming: FTS5's ``porter`` is the original Porter stemmer, PostgreSQL's ``english`` is
+  Snowball (Porter 2): ``skies`` is ``ski`` on SQLite but ``sky`` on PostgreSQL (also
+  ``dying``, ``lying``, ``news``, ``generously``). Both find ``wallets`` in "Wallet".
+- PostgreSQL also indexes every word unstemmed (``simple``), so a prefix that runs past the
+  stem still matches there (``runn`` finds "Running", stem ``run``); FTS5 keeps stems only.
+- Accents: FTS5 folds them (``cafe`` finds "Café"); PostgreSQL keeps them (no ``unaccent``).
+- Scores: ``bm25`` and ``ts_rank_cd`` are different formulas, so the order among products
+  of the same group (see ``_relevance``) may differ; the groups themselves do not.
+- In a piece the tokenizer cuts in several tokens (``3.5mm``), FTS5 treats only the last
+  token as a prefix, PostgreSQL every one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import reduce
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Integer, Select, case, column, func, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+
+from shopapp.extensions import db
+from shopapp.products.models import Product
+
+# Bounds on what one request can make the database do: further words are ignored, longer
+# ones cut (a cut word is still a prefix of what was typed, so it only matches more).
+MAX_TERMS = 16
+MAX_TERM_LENGTH = 64
+
+# Names of the objects migration 0002 creates outside the models' metadata.
+FTS_TABLE = "product_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_products_search_vector"
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+# Each dictionary turns a query word into lexemes; a word matches if either does (see migration 0002).
+_TS_CONFIGS = ("simple", "english")
+_search_vector = literal_column(f"{Product.__tablename__}.{SEARCH_COLUMN}", TSVECTOR)
+_fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
+# bm25 weights per FTS5 column (name, description): a name hit counts ten times more.
+_BM25_WEIGHTS = (10.0, 1.0)
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The words of ``q`` as typed, split on white space.
+
+    Pieces without a letter or digit (lone operators, quotes, punctuation) are dropped, so a
+    ``q`` without any is no search at all. NUL bytes (PostgreSQL text cannot hold them) and
+    lone surrogates (they cannot be encoded for either driver) are removed first.
+    """
+    if not q:
+        return []
+    cleaned = q.encode("utf-8", "ignore").decode("utf-8").replace("\x00", " ")
+    words = (word[:MAX_TERM_LENGTH] for word in cleaned.split())
+    return [word for word in words if _LETTER_OR_DIGIT.search(word)][:MAX_TERMS]
+
+
+def apply_search(stmt: Select[Any], q: str | None) -> tuple[Select[Any], ColumnElement[float] | None]:
+    """Narrow a select of products to those matching ``q``, with its relevance (higher is better).
+
+    Returns ``stmt`` unchanged and no relevance when ``q`` has no words. This is the only
+    place in the app that branches on the database.
+    """
+    terms = search_terms(q)
+    if not terms:
+        return stmt, None
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = _tsquery(terms)
+        matching = stmt.where(_search_vector.bool_op("@@")(query))
+        in_name = func.ts_filter(_search_vector, literal_column("'{a}'")).bool_op("@@")(query)
+        score = func.ts_rank_cd(_search_vector, query, type_=Float)
+    else:
+        fts_query = _fts5_query(terms)
+        matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(fts_query))
+        names = _fts.alias(f"{FTS_TABLE}_names")
+        in_name = Product.id.in_(select(names.c.rowid).where(names.c[FTS_TABLE].match(f"name : ({fts_query})")))
+        score = -func.bm25(_fts.c[FTS_TABLE], *_BM25_WEIGHTS, type_=Float)  # bm25 is lower for better matches
+    return matching, _relevance(in_name, score)
+
+
+def _relevance(in_name: ColumnElement[bool], score: ColumnElement[float]) -> ColumnElement[float]:
+    """1 + s when the name alone matches every word, else s; s is the database's score squashed into [0, 1).
+
+    ts_rank_cd and bm25 both grow with repetitions, so without this a description saying
+    "tea" ten times could outrank a product named "Tea"; the weights (name A / 10, description
+    B / 1) still order products within each group.
+    """
+    return case((in_name, 1.0), else_=0.0) + score / (score + 1.0)
+
+
+def _tsquery(terms: list[str]) -> ColumnElement[Any]:
+    """``(simple 'w1':* || english 'w1':*) && ...``: each word a quoted prefix, all required.
+
+    Inside quotes only the quote and the backslash are special; both are escaped. A word
+    that yields no lexeme (an english stop word) drops out of its ``||`` silently.
+    """
+
+    def either_config(term: str) -> ColumnElement[Any]:
+        quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
+        lexemes = [func.to_tsquery(config, quoted) for config in _TS_CONFIGS]
+        return reduce(lambda a, b: a.op("||", return_type=TSQUERY)(b), lexemes)
+
+    return reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), map(either_config, terms))
+
+
+def _fts5_query(terms: list[str]) -> str:
+    """``"w1"* AND "w2"*``: each word an FTS5 string (``"`` doubled) matched as a prefix."""
+    return " AND ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """Alembic hook, used by migrations/env.py and the drift test: skip the search objects.
+
+    They are not declared on the models on purpose: the FTS5 table and its shadow tables
+    exist only on SQLite, the generated ``search_vector`` column and its GIN index only on
+    PostgreSQL, and a model column would exist on both and be loaded with every product.
+    Filtering by name (rather than include_object) also spares reflecting the FTS5 tables.
+    """
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    if type_ == "column":
+        return not (parent_names.get("table_name") == Product.__tablename__ and name == SEARCH_COLUMN)
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True

@@ -1,0 +1,269 @@
+"""Catalog full-text search: the same behaviour on SQLite (FTS5) and PostgreSQL (tsvector)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, text
+
+from shopapp.extensions import db
+from shopapp.products import services as products
+from shopapp.products.search import MAX_TERMS, apply_search, search_terms
+from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
+from shopapp.shops import services as shops
+from tests.conftest import ON_POSTGRES
+
+
+def names(q: str | None, **query: object) -> list[str]:
+    return [p.name for p in search_catalog(CatalogQuery(q=q, **query)).items]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def catalog(make_shop, make_product):  # type: ignore[no-untyped-def]
+    """A few products; the description-only matches are created first, so rank, not age, orders them."""
+    shop = make_shop()
+    for name, description in [
+        ("Ski Goggles", "Anti-fog."),
+        ("Desk Stand", "Holds a phone upright."),
+        ("Phone Case", "A sturdy case for your phone."),
+        ("Leather Wallet", "Brown leather, six card slots."),
+        ("Running Shoes", "Light shoes for the road."),
+        ("Café Crème Mug", "Stoneware, 350 ml."),
+    ]:
+        make_product(shop=shop, name=name, description=description)
+    return shop
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("pho", ["Phone Case", "Desk Stand"]),  # a word prefix; the name match first
+        ("PHONE", ["Phone Case", "Desk Stand"]),  # case-insensitive
+        ("pHo CAS", ["Phone Case"]),  # every word must match, each as a prefix
+        ("case phone", ["Phone Case"]),  # in any order
+        ("phone wallet", []),
+        ("upright", ["Desk Stand"]),  # description only
+        ("sturdy phone", ["Phone Case"]),  # one word in the description, one in the name
+        ("wallets", ["Leather Wallet"]),  # stemming on both databases
+        ("slot", ["Leather Wallet"]),
+        ("shoe", ["Running Shoes"]),
+        ("running", ["Running Shoes"]),
+        ("café", ["Café Crème Mug"]),
+        ("CAFÉ mug", ["Café Crème Mug"]),
+        ("350", ["Café Crème Mug"]),
+        ("anti-FOG", ["Ski Goggles"]),  # cut by each database's tokenizer as it cut the description
+        ("road.", ["Running Shoes"]),
+        ("the road", ["Running Shoes"]),  # stop words are still words: PostgreSQL's 'simple' half matches them
+        ("the", ["Running Shoes"]),
+    ],
+)
+def test_search_matches(q, expected):
+    assert names(q) == expected
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    ("q", "on_sqlite", "on_postgres"),
+    [
+        # PostgreSQL also indexes the words unstemmed ('simple'); FTS5 indexes only porter stems,
+        # so a prefix running past the stem ("runn" against "run") finds nothing there.
+        ("runn", [], ["Running Shoes"]),
+        # FTS5's unicode61 folds diacritics (remove_diacritics 2); PostgreSQL has no unaccent here.
+        ("creme", ["Café Crème Mug"], []),
+        ("cafe", ["Café Crème Mug"], []),
+        # The stemmers differ: FTS5's porter makes "skies" "ski", PostgreSQL's english (Snowball) "sky".
+        ("skies", ["Ski Goggles"], []),
+    ],
+)
+def test_documented_differences_between_the_databases(q, on_sqlite, on_postgres):
+    assert names(q) == (on_postgres if ON_POSTGRES else on_sqlite)
+
+
+def test_name_matches_rank_above_description_matches(make_shop, make_product):
+    shop = make_shop()
+    make_product(shop=shop, name="Kettle", description="Boils water for tea, tea, tea and more tea.")
+    make_product(shop=shop, name="Tea Towel", description="Cotton.")
+    make_product(shop=shop, name="Teapot", description="Porcelain.")
+    make_product(shop=shop, name="Mug", description="For coffee.")
+    assert names("tea") == ["Teapot", "Tea Towel", "Kettle"]  # name ties: newest first
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        # Operators and quotes are plain text: the words around them are searched as typed.
+        ("(pho)", ["Phone Case", "Desk Stand"]),
+        ("pho*", ["Phone Case", "Desk Stand"]),
+        ('"phone" AND', []),  # "and" is a word too, and no product has a word starting with it
+        ("'pho':* | wal", []),
+        ("phone & !case", ["Phone Case"]),
+        ("-case", ["Phone Case"]),
+        ("name:wallet", []),
+        ("wallet\\", ["Leather Wallet"]),
+        ("phone\x00case", ["Phone Case"]),
+        ("NEAR(phone case)", []),
+        ("AND(", []),
+        ("3.5mm", []),
+        ("x" * 10_000, []),
+        ("📱 phone", ["Phone Case", "Desk Stand"]),  # an emoji is neither letter nor digit
+        ("phone \ud800", ["Phone Case", "Desk Stand"]),
+        ("شاي 茶", []),
+    ],
+)
+def test_query_syntax_in_the_input_is_never_interpreted(q, expected):
+    assert names(q) == expected
+
+
+# Query syntax of both databases, quotes, escapes, separators and a few scripts, NUL and a lone surrogate.
+FUZZ_ALPHABET = [
+    *"\"'*:&|!<>-+^(){}[],.;\\/%_~ \t\n\x00",
+    *("AND", "OR", "NOT", "NEAR", "pho", "é", "ß", "茶", "\ud800"),
+]
+
+
+@pytest.mark.usefixtures("catalog")
+def test_fuzzed_queries_never_fail():
+    rng = random.Random(20261124)  # fixed: a failure must replay
+    for _ in range(300):
+        q = "".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.randint(1, 30)))
+        page = search_catalog(CatalogQuery(q=q))
+        assert page.total == len(page.items) <= 6, q
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("q", ["", "   ", '"', "*", "'", "-", "\x00", "_ _", "()*:&|!<->"])
+def test_a_query_without_letters_or_digits_is_no_filter(q):
+    page = search_catalog(CatalogQuery(q=q))
+    assert page.total == 6
+    assert page.items[0].name == "Café Crème Mug"  # relevance falls back to newest
+
+
+def test_search_terms_are_bounded():
+    assert search_terms("a " * 1000) == ["a"] * MAX_TERMS
+    assert len(search_terms("x" * 10_000)[0]) == 64
+
+
+def test_edits_are_searchable_at_once(make_shop, make_product):
+    shop = make_shop()
+    kettle = make_product(shop=shop, name="Blue Kettle", description="Steel.")
+    products.update_product(shop.owner, kettle.id, {"name": "Red Teapot"})
+    db.session.commit()
+    assert (names("kettle"), names("teapot")) == ([], ["Red Teapot"])
+    products.update_product(shop.owner, kettle.id, {"description": "Glazed porcelain."})
+    products.adjust_stock(shop.owner, kettle.id, 3)  # not an indexed column: must not disturb the index
+    db.session.commit()
+    assert (names("steel"), names("porcelain")) == ([], ["Red Teapot"])
+
+    db.session.delete(db.session.get(type(kettle), kettle.id))
+    db.session.commit()
+    make_product(shop=shop, name="Oak Chair")  # SQLite reuses the freed id: stale index rows would show here
+    assert (names("teapot"), names("oak")) == ([], ["Oak Chair"])
+    if not ON_POSTGRES:  # FTS5 checks its index against the products table
+        db.session.execute(text("INSERT INTO product_fts (product_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_hidden_products_never_match(make_user, make_shop, make_product):
+    owner = make_user()
+    open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
+    make_product(shop=open_shop, name="Lamp One")
+    make_product(shop=open_shop, name="Lamp Inactive", is_active=False)
+    deleted = make_product(shop=open_shop, name="Lamp Deleted")
+    products.delete_product(owner, deleted.id)
+    make_product(shop=closed_shop, name="Lamp Closed Shop")
+    make_product(shop=gone_shop, name="Lamp Gone Shop")
+    shops.update_shop(owner, closed_shop.id, {"is_active": False})
+    shops.delete_shop(owner, gone_shop.id)
+    db.session.commit()
+    assert names("lamp") == ["Lamp One"]
+    products.restore_product(owner, deleted.id)
+    db.session.commit()
+    assert names("lamp") == ["Lamp Deleted", "Lamp One"]
+
+
+def test_search_with_filters_sorts_and_pages(make_user, make_shop, make_category, make_product):
+    shop, other_shop = make_shop(), make_shop(name="Other")
+    curator = make_user()
+    parent = make_category(owner=curator, name="Kitchen")
+    child = make_category(owner=curator, name="Pots", parent_id=parent.id)
+    for i, price in enumerate(["5", "12", "3", "30", "8"]):
+        make_product(shop=shop, name=f"Pot {i}", price=Decimal(price), category_id=child.id, stock=i)
+    make_product(shop=shop, name="Pot Uncategorised", price=Decimal("7"))
+    make_product(shop=other_shop, name="Pot Elsewhere", price=Decimal("6"), category_id=child.id)
+    make_product(shop=shop, name="Pan", price=Decimal("4"), category_id=child.id)
+
+    in_kitchen = {"category_id": parent.id, "shop_id": shop.id}
+    assert names("pot", **in_kitchen, sort="price_asc") == ["Pot 2", "Pot 0", "Pot 4", "Pot 1", "Pot 3"]
+    assert names("pot", **in_kitchen, sort="price_desc", min_price=Decimal("5"), in_stock=True) == [
+        "Pot 3",
+        "Pot 1",
+        "Pot 4",
+    ]
+    assert names("pot", sort="name", max_price=Decimal("6")) == ["Pot 0", "Pot 2", "Pot Elsewhere"]
+
+    pages = [search_catalog(CatalogQuery(q="pot", per_page=3, page=n)) for n in (1, 2, 3)]
+    assert [(p.total, p.pages) for p in pages] == [(7, 3)] * 3
+    seen = [item.name for p in pages for item in p.items]
+    assert len(seen) == len(set(seen)) == 7
+    assert "Pan" not in seen
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_search_page_takes_a_bounded_number_of_queries(make_shop, make_product):
+    shop = make_shop()
+    for i in range(12):
+        make_product(shop=shop, name=f"Candle {i}")
+    db.session.expunge_all()
+    with counting_queries() as statements:
+        page = search_catalog(CatalogQuery(q="candle", per_page=10))
+        assert [p.shop.name for p in page.items] == ["Test Shop"] * 10
+    assert page.total == 12
+    assert len(statements) == 3  # count, page, images
+
+
+def test_search_uses_the_full_text_index(catalog):
+    """PostgreSQL: the GIN index on search_vector; SQLite: FTS5's own index.
+
+    A test-sized table is read faster whole, so PostgreSQL first gets filler rows, its GIN
+    pending list flushed into the index proper (VACUUM's job, not allowed in a transaction)
+    and fresh statistics: then the planner picks the GIN index on its own.
+    """
+    conn = db.session.connection()
+    if ON_POSTGRES:
+        conn.execute(
+            text(
+                "INSERT INTO products (shop_id, name, slug, price, description)"
+                " SELECT :shop_id, 'Filler ' || n, 'filler-' || n, 1, 'Nothing to see.' FROM generate_series(1, 5000) n"
+            ),
+            {"shop_id": catalog.id},
+        )
+        conn.exec_driver_sql("SELECT gin_clean_pending_list('ix_products_search_vector')")
+        conn.exec_driver_sql("ANALYZE products")
+    stmt, _ = apply_search(catalog_products(), "phone case")
+    compiled = stmt.compile(db.engine)
+    params = tuple(compiled.params[k] for k in compiled.positiontup or ()) if compiled.positional else compiled.params
+    explain = "EXPLAIN " if ON_POSTGRES else "EXPLAIN QUERY PLAN "
+    plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + compiled.string, params))
+    if ON_POSTGRES:
+        assert "Bitmap Index Scan on ix_products_search_vector" in plan, plan
+    else:
+        assert "SCAN product_fts VIRTUAL TABLE INDEX" in plan, plan
+    db.session.rollback()
