@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
 from shopapp.auth.models import User
 from shopapp.extensions import db, login_manager
 
@@ -20,3 +24,13 @@ def load_user(session_id: str) -> User | None:
     if user is None or not user.is_active or user.token_version != int(version):
         return None
     return user
+
+
+def require_login(blueprint: Blueprint) -> None:
+    """Every page of ``blueprint`` needs a signed-in user; others go to the login page and come back."""
+
+    @blueprint.before_request
+    def _signed_in() -> ResponseReturnValue | None:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
