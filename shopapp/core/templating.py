@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from shopapp.extensions import db
+from shopapp.extensions import db, login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
@@ -23,15 +22,15 @@ def register_template_helpers(app: Flask) -> None:
         symbol = _SYMBOLS.get(currency)
         return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
-    @app.template_global()
-    def signed_in_user() -> Any:
-        """The signed-in user for the navigation, or None, also when loading them fails.
 
-        The 500 page may be showing because the database is down; loading the user
-        would fail again there, and the error page must still render.
-        """
-        try:
-            return current_user if current_user.is_authenticated else None
-        except SQLAlchemyError:
-            db.session.rollback()
-            return None
+def settle_current_user() -> None:
+    """Load the signed-in user now, or fall back to anonymous when the database cannot.
+
+    Flask-Login loads the user for every template it renders. On the 500 page of a
+    database outage that load would fail again and break the error page itself.
+    """
+    try:
+        current_user.is_authenticated  # noqa: B018  the attribute access loads the user
+    except SQLAlchemyError:
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()

@@ -14,8 +14,8 @@ from shopapp.products.services import get_visible_product, search_catalog
 bp = Blueprint("products", __name__)
 
 
-@bp.get("/")
 @bp.get("/products")
+@bp.get("/")  # registered first, so links and searches use "/"
 def catalog() -> ResponseReturnValue:
     """The whole catalog; htmx asks for the results only as the customer types or filters."""
     form = CatalogForm(formdata=request.args)
