@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.models import User
 from shopapp.extensions import db, login_manager
 
-login_manager.login_view = "auth.login"
-login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
@@ -34,3 +34,21 @@ def require_login(blueprint: Blueprint) -> None:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         return None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> ResponseReturnValue:
+    """Send the visitor to the login page, to come back here once logged in.
+
+    An htmx request would swap the login page in place of a fragment; it gets an
+    ``HX-Redirect`` instead, back to the page the browser shows (``HX-Current-URL``).
+    """
+    flash("Please log in to see this page.", "info")
+    if request.headers.get("HX-Request") == "true":
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for(
+            "auth.login", next=shown.path + (f"?{shown.query}" if shown.query else "")
+        )
+        return response
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

@@ -20,6 +20,15 @@ def test_dashboard_needs_login(client):
         assert response.headers["Location"].startswith("/login?next=")
 
 
+def test_htmx_requests_without_login_redirect_the_whole_page(client):
+    response = client.get(
+        "/dashboard/products/1/quick",
+        headers={**HTMX, "HX-Current-URL": "http://localhost/dashboard/shops/1/products?q=a"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/dashboard/shops/1/products?q%3Da"
+
+
 def test_empty_dashboard_invites_to_create_a_shop(client, owner):
     body = text(client.get("/dashboard/"))
     assert "You have no shops yet" in body and "Create shop" in body
