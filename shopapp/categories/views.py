@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from shopapp.categories.services import ancestors, get_category, list_categories
 from shopapp.core.htmx import render
-from shopapp.core.routing import ID, canonical_redirect
+from shopapp.core.routing import ID, canonical_redirect, requested_page
 from shopapp.products.forms import CatalogForm
 from shopapp.products.services import search_catalog
 
@@ -23,7 +23,7 @@ def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
         return moved
     form = CatalogForm(formdata=request.args, with_category=False)
     form.validate()
-    page = search_catalog(form.to_query(category_id=category.id))
+    page = search_catalog(form.to_query(page=requested_page(), category_id=category.id))
     children = list_categories(parent_id=category.id, per_page=100).items
     return render(
         "categories/detail.html",

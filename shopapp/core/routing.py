@@ -1,4 +1,4 @@
-"""Public URLs: canonical ``/<id>-<slug>`` addresses (the id finds the row, the slug is for people) and the viewer."""
+"""What pages read from a URL: ids, canonical ``/<id>-<slug>`` addresses, the page number, the viewer."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def canonical_redirect(endpoint: str, ident: int, slug: str, given_slug: str | N
 
 # Ids in URLs stop at the largest 64-bit integer, so a huge number is a 404, never a database overflow.
 ID = "int(max=9223372036854775807)"
+MAX_PAGE = 10_000
+
+
+def requested_page() -> int:
+    """``?page=`` as a page number: a missing or nonsense value is page 1, a huge one stops at MAX_PAGE."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def viewer() -> Any:

@@ -25,7 +25,6 @@ from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import list_shops
 
 CATALOG_PER_PAGE = 12
-MAX_PAGE = 10_000
 SORT_CHOICES = [
     SelectChoice("relevance", "Best match"),
     SelectChoice("newest", "Newest"),
@@ -52,7 +51,6 @@ class CatalogForm(FlaskForm):
     )
     in_stock = BooleanField("In stock only")
     sort = SelectField("Sort by", choices=SORT_CHOICES, default="relevance")
-    page = IntegerField(validators=[Optional(), NumberRange(1, MAX_PAGE)], default=1)
 
     def __init__(self, *args: Any, with_shop: bool = True, with_category: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,7 +75,7 @@ class CatalogForm(FlaskForm):
         return any(self._valid(name) for name in ("q", "category", "shop", "min_price", "max_price", "in_stock"))
 
     def to_query(self, **fixed: Any) -> CatalogQuery:
-        """The catalog query from the valid fields; ``fixed`` pins a shop or a category for their own pages."""
+        """The catalog query from the valid fields; ``fixed`` adds the page, or pins a shop or a category."""
         prices = {
             name: validation.price(self._valid(name)) if self._valid(name) else None
             for name in ("min_price", "max_price")
@@ -88,7 +86,6 @@ class CatalogForm(FlaskForm):
             "shop_id": self._valid("shop"),
             "in_stock": bool(self._valid("in_stock")),
             "sort": self._valid("sort") or "relevance",
-            "page": self._valid("page") or 1,
             "per_page": CATALOG_PER_PAGE,
             **prices,
         }

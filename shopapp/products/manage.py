@@ -11,14 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.errors import PreconditionFailed
+from shopapp.core.errors import DomainError, PreconditionFailed
 from shopapp.core.forms import REFUSALS, refused_status, show_refusal
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
-from shopapp.core.routing import ID
+from shopapp.core.routing import ID, requested_page
 from shopapp.extensions import db
 from shopapp.products import services
-from shopapp.products.forms import MAX_PAGE, ProductForm, QuickEditForm
+from shopapp.products.forms import ProductForm, QuickEditForm
 from shopapp.products.models import Product
 from shopapp.shops.services import get_owned_shop
 
@@ -40,9 +40,8 @@ def index(shop_id: int) -> ResponseReturnValue:
     if status not in STATUS_LABELS:
         status = "active"
     q = request.args.get("q", "").strip()
-    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     page = services.list_user_products(
-        current_user, status=status, shop_id=shop.id, q=q or None, page=page_number, per_page=PER_PAGE
+        current_user, status=status, shop_id=shop.id, q=q or None, page=requested_page(), per_page=PER_PAGE
     )
     return render(
         "products/manage/index.html",
@@ -147,7 +146,7 @@ def restore(product_id: int) -> ResponseReturnValue:
     return redirect(_table_url(product))
 
 
-def _refused(form: QuickEditForm, error: Exception, product_id: int) -> Product | None:
+def _refused(form: QuickEditForm, error: DomainError, product_id: int) -> Product | None:
     """Roll back and show the refusal; for a stale edit return the product as it is now.
 
     The owner's typed values stay in the form; its version moves to the current one,
@@ -155,7 +154,7 @@ def _refused(form: QuickEditForm, error: Exception, product_id: int) -> Product 
     """
     db.session.rollback()
     if not isinstance(error, PreconditionFailed):
-        show_refusal(form, error)  # type: ignore[arg-type]
+        show_refusal(form, error)
         return None
     current = services.get_owned_product(current_user, product_id)
     form.version.data = str(current.version)

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from shopapp.categories.services import ancestors
 from shopapp.core.htmx import render
-from shopapp.core.routing import ID, canonical_redirect, viewer
+from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
 from shopapp.products.forms import CatalogForm
 from shopapp.products.services import get_visible_product, search_catalog
 
@@ -20,7 +20,7 @@ def catalog() -> ResponseReturnValue:
     """The whole catalog; htmx asks for the results only as the customer types or filters."""
     form = CatalogForm(formdata=request.args)
     form.validate()
-    page = search_catalog(form.to_query())
+    page = search_catalog(form.to_query(page=requested_page()))
     return render("products/catalog.html", "products/_results.html", form=form, page=page)
 
 

@@ -6,8 +6,8 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopapp.core.htmx import render
-from shopapp.core.routing import ID, canonical_redirect, viewer
-from shopapp.products.forms import MAX_PAGE, CatalogForm
+from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
+from shopapp.products.forms import CatalogForm
 from shopapp.products.services import search_catalog
 from shopapp.shops.services import get_visible_shop, list_shops
 
@@ -18,8 +18,7 @@ SHOPS_PER_PAGE = 24
 @bp.get("/shops")
 def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
-    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = list_shops(q=q or None, page=page_number, per_page=SHOPS_PER_PAGE)
+    page = list_shops(q=q or None, page=requested_page(), per_page=SHOPS_PER_PAGE)
     return render("shops/index.html", "shops/_list.html", page=page, q=q)
 
 
@@ -32,7 +31,7 @@ def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
         return moved
     form = CatalogForm(formdata=request.args, with_shop=False)
     form.validate()
-    page = search_catalog(form.to_query(shop_id=shop.id))
+    page = search_catalog(form.to_query(page=requested_page(), shop_id=shop.id))
     return render(
         "shops/detail.html",
         "products/_results.html",
