@@ -54,7 +54,7 @@ def test_typing_updates_results_in_place_and_back_restores_them(page: Page) -> N
     page.goto("/")
     page.evaluate("window.__samePage = true")
     page.get_by_label("Search").fill("mug")
-    expect(page).to_have_url(re.compile(r"/\?q=mug&.*sort=relevance"))
+    expect(page).to_have_url(re.compile(r"/\?q=mug&sort=relevance$"))  # empty filters left out
     expect(_results(page)).to_contain_text("for “mug”")
 
     page.get_by_label("Sort by").select_option("price_desc")
@@ -62,7 +62,7 @@ def test_typing_updates_results_in_place_and_back_restores_them(page: Page) -> N
     assert page.evaluate("window.__samePage") is True
 
     page.go_back()
-    expect(page).to_have_url(re.compile(r"/\?q=mug&.*sort=relevance"))
+    expect(page).to_have_url(re.compile(r"/\?q=mug&sort=relevance$"))
     expect(page.get_by_label("Sort by")).to_have_value("relevance")
     expect(_results(page)).to_contain_text("for “mug”")
     expect(page.get_by_label("Search")).to_have_value("mug")
