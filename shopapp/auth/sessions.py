@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.models import User
+from shopapp.core.htmx import shown_page, wants_fragment
 from shopapp.extensions import db, login_manager
 
 login_manager.session_protection = "basic"
@@ -44,11 +43,8 @@ def unauthorized() -> ResponseReturnValue:
     ``HX-Redirect`` instead, back to the page the browser shows (``HX-Current-URL``).
     """
     flash("Please log in to see this page.", "info")
-    if request.headers.get("HX-Request") == "true":
-        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if wants_fragment():
         response = make_response("", 401)
-        response.headers["HX-Redirect"] = url_for(
-            "auth.login", next=shown.path + (f"?{shown.query}" if shown.query else "")
-        )
+        response.headers["HX-Redirect"] = url_for("auth.login", next=shown_page() or None)
         return response
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import make_response, render_template, request
 from flask.wrappers import Response
@@ -20,6 +21,12 @@ def wants_fragment() -> bool:
         and headers.get("HX-Boosted") != "true"
         and headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def shown_page() -> str:
+    """The path (and query) of the page the browser shows, for an htmx request; "" when unknown."""
+    shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+    return shown.path + (f"?{shown.query}" if shown.query else "")
 
 
 def render(template: str, fragment: str, *, http_status: int = 200, **context: Any) -> Response:
