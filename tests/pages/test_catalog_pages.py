@@ -78,6 +78,8 @@ def test_bad_filter_values_are_shown_beside_their_field_not_a_500(client, catalo
     response = client.get(f"/products?{query}")
     assert response.status_code == 200
     assert 'class="field-error"' in text(response)
+    fragment = text(client.get(f"/products?{query}", headers=HTMX))
+    assert "Ignored " in fragment and "product-card" in fragment
 
 
 def test_no_results_and_empty_catalog_states_help(client, catalog):
