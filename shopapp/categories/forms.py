@@ -8,8 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from shopapp.categories.services import category_tree, flatten
-from shopapp.core import validation
-from shopapp.core.forms import checked_by, optional_id
+from shopapp.core.forms import optional_id
 
 INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
 
@@ -23,7 +22,7 @@ def category_choices(blank: str) -> list[SelectChoice]:
 
 
 class CategoryForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), checked_by(validation.name)])
+    name = StringField("Name", validators=[InputRequired()])
     parent_id = SelectField("Parent category", coerce=optional_id)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
 from shopapp.core.forms import checked_by, optional_id
-from shopapp.products.models import MAX_STOCK
+from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import list_shops
 
@@ -100,6 +100,8 @@ class QuickEditForm(FlaskForm):
     is_active = BooleanField("Active", default=True)
     # The version the owner started from: saving over someone else's newer edit is refused.
     version = HiddenField()
+    # Set when that happened: the product as it is now, shown beside the owner's values.
+    current: Product | None = None
 
     def changes(self) -> dict[str, Any]:
         return {"price": self.price.data, "stock": self.stock.data, "is_active": self.is_active.data}

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.errors import DomainError, PreconditionFailed
+from shopapp.core.errors import PreconditionFailed
 from shopapp.core.forms import REFUSALS, refused_status, show_refusal
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
@@ -75,19 +75,12 @@ def create(shop_id: int) -> ResponseReturnValue:
 def edit(product_id: int) -> ResponseReturnValue:
     product = services.get_owned_product(current_user, product_id)
     form = ProductForm(obj=product)
-    current = None
-    if form.validate_on_submit():
-        try:
-            services.update_product(current_user, product.id, form.changes(), expected_version=form.expected_version())
-        except REFUSALS as error:
-            current = _refused(form, error, product_id)
-        else:
-            db.session.commit()
-            flash(f"Product “{form.name.data}” saved.", "success")
-            return redirect(_table_url(product))
-    product = current or product
+    if _save(form, product):
+        flash(f"Product “{product.name}” saved.", "success")
+        return redirect(_table_url(product))
+    shown = form.current or product
     return render_template(
-        "products/manage/form.html", form=form, shop=product.shop, product=product, stale=current is not None
+        "products/manage/form.html", form=form, shop=shown.shop, product=shown, stale=form.current is not None
     ), refused_status()
 
 
@@ -107,21 +100,35 @@ def quick_edit(product_id: int) -> ResponseReturnValue:
     if not wants_fragment():
         return redirect(url_for("products_manage.edit", product_id=product.id))
     form = QuickEditForm(obj=product, prefix=f"p{product.id}")
-    current = None
-    if form.validate_on_submit():
-        try:
-            product = services.update_product(
-                current_user, product.id, form.changes(), expected_version=form.expected_version()
-            )
-        except REFUSALS as error:
-            current = _refused(form, error, product_id)
-        else:
-            db.session.commit()
-            return render_template("products/manage/_row.html", product=product, saved=True)
-    product = current or product
+    if _save(form, product):
+        return render_template("products/manage/_row.html", product=product, saved=True)
+    shown = form.current or product
     return render_template(
-        "products/manage/_row_form.html", form=form, product=product, stale=current is not None
+        "products/manage/_row_form.html", form=form, product=shown, stale=form.current is not None
     ), refused_status()
+
+
+def _save(form: QuickEditForm, product: Product) -> bool:
+    """Save a sent, valid ``form`` over ``product``; on a refusal roll back and show why.
+
+    A stale edit (someone saved after the owner opened the form) puts the product as it
+    is now in ``form.current``. The owner's typed values stay in the form and its version
+    moves to the current one, so saving again is a deliberate overwrite of what they have seen.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.update_product(current_user, product.id, form.changes(), expected_version=form.expected_version())
+    except REFUSALS as error:
+        db.session.rollback()
+        if isinstance(error, PreconditionFailed):
+            form.current = services.get_owned_product(current_user, product.id)
+            form.version.data = str(form.current.version)
+        else:
+            show_refusal(form, error)
+        return False
+    db.session.commit()
+    return True
 
 
 @bp.post(f"/products/<{ID}:product_id>/delete")
@@ -144,18 +151,3 @@ def restore(product_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(f"Product “{product.name}” restored.", "success")
     return redirect(_table_url(product))
-
-
-def _refused(form: QuickEditForm, error: DomainError, product_id: int) -> Product | None:
-    """Roll back and show the refusal; for a stale edit return the product as it is now.
-
-    The owner's typed values stay in the form; its version moves to the current one,
-    so saving again is a deliberate overwrite of the change they have now seen.
-    """
-    db.session.rollback()
-    if not isinstance(error, PreconditionFailed):
-        show_refusal(form, error)
-        return None
-    current = services.get_owned_product(current_user, product_id)
-    form.version.data = str(current.version)
-    return current
