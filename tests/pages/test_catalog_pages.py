@@ -3,8 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from shopapp import create_app
+from shopapp.extensions import db
 from tests.pages.conftest import HTMX, text
 
 
@@ -105,6 +107,31 @@ def test_pagination_counts_and_keeps_the_filters(client, make_shop, make_product
     beyond = text(client.get("/?page=9"))
     assert "There is no page 9" in beyond
     assert client.get("/?page=999999999999999999999").status_code == 200
+
+
+def test_catalog_queries_do_not_grow_with_the_products(client, make_user, make_shop, make_category, make_product):
+    owner = make_user()
+    category = make_category(owner)
+
+    def queries_for_catalog() -> int:
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    make_product(make_shop(owner, name="First"), category_id=category.id)
+    few = queries_for_catalog()
+    assert 0 < few <= 8
+    for n in range(11):
+        make_product(make_shop(owner, name=f"Shop {n}"), category_id=category.id)
+    assert queries_for_catalog() == few
 
 
 def test_product_page_shows_everything_a_customer_needs(client, catalog):

@@ -10,7 +10,7 @@ from shopapp.extensions import db
 from shopapp.products.models import Product
 from shopapp.products.services import delete_product, update_product
 from shopapp.shops.models import Shop
-from tests.pages.conftest import HTMX, fresh, post, text
+from tests.pages.conftest import HTMX, csrf_token, fresh, post, text
 
 
 def test_dashboard_needs_login(client):
@@ -239,6 +239,23 @@ def test_another_owners_rows_are_404_whatever_the_url(client, owner, others):
     assert fresh(Shop, shop).name == "Bob's" and fresh(Shop, shop).deleted_at is None
     assert fresh(Product, product).name == "Bob's Lamp" and fresh(Product, gone).deleted_at is not None
     assert fresh(Category, category).name == "Bob's things"
+
+
+def test_htmx_sends_the_token_in_a_header(client, owner, make_shop, make_product):
+    product = make_product(make_shop(owner), name="Stool", stock=1)
+    p = f"p{product.id}-"
+    data = {p + "price": "5.00", p + "stock": "2", p + "version": str(product.version)}
+    headers = {**HTMX, "X-CSRFToken": csrf_token(client)}
+    response = client.post(f"/dashboard/products/{product.id}/quick", data=data, headers=headers)
+    assert response.status_code == 200 and "<td>2</td>" in text(response)
+
+
+def test_another_sessions_token_is_refused(app, client, owner, make_shop):
+    shop = make_shop(owner)
+    foreign = csrf_token(app.test_client())
+    response = client.post(f"/dashboard/shops/{shop.id}/delete", data={"csrf_token": foreign})
+    assert response.status_code == 400
+    assert fresh(Shop, shop.id).deleted_at is None
 
 
 def test_every_html_post_route_refuses_a_missing_token(app, client, owner, others):
