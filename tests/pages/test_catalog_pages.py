@@ -158,6 +158,15 @@ def test_hidden_and_missing_products_are_404(client, catalog):
     assert "We could not find that page" in text(client.get("/products/999999"))
 
 
+def test_an_owner_sees_their_own_hidden_product_with_a_note(client, make_user, make_shop, make_product, auth):
+    owner = make_user()
+    hidden = make_product(make_shop(owner), name="Draft Chair", is_active=False)
+    assert client.get(f"/products/{hidden.id}-draft-chair").status_code == 404
+    auth.login(owner)
+    page = text(client.get(f"/products/{hidden.id}-draft-chair"))
+    assert "<h1>Draft Chair</h1>" in page and "Only you can see this product" in page
+
+
 def test_shops_list_and_shop_page(client, catalog):
     shops = text(client.get("/shops"))
     assert "North Pottery" in shops and "South Tools" in shops
