@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev db lint bench clean
+.PHONY: run test setup setup-dev chromium db lint bench clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -18,7 +18,10 @@ test: setup-dev
 
 setup: $(VENV)/.runtime static/vendor/.installed
 
-setup-dev: setup $(VENV)/.dev
+setup-dev: setup $(VENV)/.dev chromium
+
+chromium:
+	scripts/ensure-chromium.sh
 
 db: setup
 	$(BIN)/flask db upgrade

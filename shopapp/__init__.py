@@ -65,15 +65,30 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shopapp.auth.views import bp as auth_bp
+    from shopapp.categories.manage import bp as categories_manage_bp
+    from shopapp.categories.views import bp as categories_bp
     from shopapp.core.health import bp as health_bp
     from shopapp.core.templating import register_template_helpers
-    from shopapp.main.views import bp as main_bp
     from shopapp.media.views import bp as media_bp
+    from shopapp.products.manage import bp as products_manage_bp
+    from shopapp.products.views import bp as products_bp
+    from shopapp.shops.manage import bp as shops_manage_bp
+    from shopapp.shops.views import bp as shops_bp
 
     register_template_helpers(app)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(main_bp)
-    app.register_blueprint(media_bp)
+    for blueprint in (
+        health_bp,
+        media_bp,
+        products_bp,
+        shops_bp,
+        categories_bp,
+        auth_bp,
+        shops_manage_bp,
+        products_manage_bp,
+        categories_manage_bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shopapp.core.errors import DomainError
+from shopapp.core.templating import settle_current_user
 from shopapp.extensions import db
 
 
@@ -14,6 +15,7 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
+        settle_current_user()
         response = error.get_response()
         body = render_template("errors/error.html", code=code, title=error.name, message=_message(code))
         response.set_data(body)
@@ -26,6 +28,7 @@ def register_error_pages(app: Flask) -> None:
         # "not found" so pages never reveal what belongs to someone else.
         code = 404 if error.status in (403, 404) else error.status
         db.session.rollback()
+        settle_current_user()
         return render_template(
             "errors/error.html", code=code, title=_TITLES.get(code, "Error"), message=_message(code)
         ), code
@@ -33,6 +36,7 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> ResponseReturnValue:
         db.session.rollback()
+        settle_current_user()
         return render_template("errors/error.html", code=500, title="Something went wrong", message=_message(500)), 500
 
 

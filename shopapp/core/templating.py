@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, g
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from shopapp.extensions import db, login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
@@ -17,3 +21,16 @@ def register_template_helpers(app: Flask) -> None:
         amount = f"{value:,.2f}"
         symbol = _SYMBOLS.get(currency)
         return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def settle_current_user() -> None:
+    """Load the signed-in user now, or fall back to anonymous when the database cannot.
+
+    Flask-Login loads the user for every template it renders. On the 500 page of a
+    database outage that load would fail again and break the error page itself.
+    """
+    try:
+        current_user.is_authenticated  # noqa: B018  the attribute access loads the user
+    except SQLAlchemyError:
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()

@@ -17,3 +17,9 @@ def slugify(value: str, max_length: int = 80) -> str:
 def clean_name(value: str) -> str:
     """Trim and collapse inner whitespace, so "  Red   mug " and "Red mug" are the same name."""
     return " ".join(value.split())
+
+
+def like_pattern(query: str) -> str:
+    """A case-insensitive "contains" pattern for ``ilike(..., escape="\\")``; ``%`` and ``_`` match themselves."""
+    escaped = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

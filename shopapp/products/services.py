@@ -18,7 +18,7 @@ from shopapp.core import validation
 from shopapp.core.db import utcnow
 from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, integrity_as
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
-from shopapp.core.text import slugify
+from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.search import apply_search
@@ -227,15 +227,18 @@ def list_user_products(
     *,
     status: str = "active",
     shop_id: int | None = None,
+    q: str | None = None,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
 ) -> Page[Product]:
-    """The owner's products across their (not deleted) shops, by status."""
+    """The owner's products across their (not deleted) shops, by status, optionally by name."""
     if status not in STATUSES:
         raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
     stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
     if shop_id is not None:
         stmt = stmt.where(Product.shop_id == shop_id)
+    if q and q.strip():
+        stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
     if status == "deleted":
         stmt = stmt.where(Product.deleted_at.is_not(None))
     else:

@@ -12,7 +12,7 @@ from shopapp.core import validation
 from shopapp.core.db import utcnow
 from shopapp.core.errors import Forbidden, Invalid, NotFound
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
-from shopapp.core.text import slugify
+from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.shops.models import Shop
 
@@ -105,7 +105,7 @@ def list_shops(
     if owner_id is not None:
         stmt = stmt.where(Shop.owner_id == owner_id)
     if q and q.strip():
-        pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(q)
         stmt = stmt.where(or_(Shop.name.ilike(pattern, escape="\\"), Shop.description.ilike(pattern, escape="\\")))
     return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)
 

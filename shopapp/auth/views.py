@@ -1,0 +1,137 @@
+"""Account pages: register, log in, log out, profile and password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from shopapp.auth import services
+from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from shopapp.auth.models import User
+from shopapp.core.errors import AuthenticationFailed
+from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+DEFAULT_PAGE = "shops_manage.index"
+
+
+def local_target(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None.
+
+    Browsers read ``//host`` and ``/\\host`` as another site, and a scheme can be
+    ``javascript:``; only a plain absolute path is followed after login.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _start_session(user: User) -> None:
+    """Log ``user`` in on a fresh session: nothing planted before login survives, the CSRF token included."""
+    session.clear()
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for(DEFAULT_PAGE))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.email.data, form.password.data, form.name.data)
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            return redirect(url_for(DEFAULT_PAGE))
+    return render_template("auth/register.html", form=form), refused_status()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm(next=request.args.get("next", ""))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except AuthenticationFailed as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()  # authenticate may have upgraded the password hash
+            _start_session(user)
+            flash("You are logged in.", "success")
+            return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
+    return render_template("auth/login.html", form=form), refused_status()
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """End the session for good: bumping the token version makes any copy of the cookie worthless."""
+    if current_user.is_authenticated:
+        services.end_all_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("products.catalog"))
+
+
+def _account_page(profile: ProfileForm, password: PasswordForm) -> ResponseReturnValue:
+    return render_template("auth/account.html", profile=profile, password=password), refused_status()
+
+
+@bp.get("/account")
+@login_required
+def account() -> ResponseReturnValue:
+    return _account_page(ProfileForm(obj=current_user), PasswordForm(formdata=None))
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile() -> ResponseReturnValue:
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, form.name.data)
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(form, PasswordForm(formdata=None))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> ResponseReturnValue:
+    """Change the password; every other session ends, this one carries on with the new version."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your password is changed. Other devices have been logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(ProfileForm(obj=current_user, formdata=None), form)

@@ -1,0 +1,30 @@
+"""Category forms, and the indented tree every category <select> offers."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from shopapp.categories.services import category_tree, flatten
+from shopapp.core.forms import optional_id
+
+INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
+
+
+def category_choices(blank: str) -> list[SelectChoice]:
+    """The whole tree as indented options, after an empty choice labelled ``blank``."""
+    return [SelectChoice("", blank)] + [
+        SelectChoice(str(node.category.id), INDENT * node.depth + node.category.name)
+        for node in flatten(category_tree())
+    ]
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired()])
+    parent_id = SelectField("Parent category", coerce=optional_id)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.parent_id.choices = category_choices("None (a top-level category)")

@@ -1,0 +1,80 @@
+"""Categories an owner created: add (under an optional parent), rename or move, delete when unused."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from shopapp.auth.sessions import require_login
+from shopapp.categories import services
+from shopapp.categories.forms import CategoryForm
+from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.routing import ID
+from shopapp.extensions import db
+
+bp = Blueprint("categories_manage", __name__, url_prefix="/dashboard/categories")
+require_login(bp)
+
+
+def _index_page(form: CategoryForm) -> ResponseReturnValue:
+    own = services.list_categories(owner_id=current_user.id, per_page=100).items
+    return render_template("categories/manage/index.html", categories=own, form=form), refused_status()
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return _index_page(CategoryForm())
+
+
+@bp.post("/")
+def create() -> ResponseReturnValue:
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = services.create_category(
+                current_user, {"name": form.name.data, "parent_id": form.parent_id.data}
+            )
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(f"Category “{category.name}” created.", "success")
+            return redirect(url_for("categories_manage.index"))
+    return _index_page(form)
+
+
+@bp.route(f"/<{ID}:category_id>/edit", methods=["GET", "POST"])
+def edit(category_id: int) -> ResponseReturnValue:
+    category = services.get_owned_category(current_user, category_id)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            services.update_category(
+                current_user, category.id, {"name": form.name.data, "parent_id": form.parent_id.data}
+            )
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(f"Category “{form.name.data}” saved.", "success")
+            return redirect(url_for("categories_manage.index"))
+    return render_template("categories/manage/form.html", form=form, category=category), refused_status()
+
+
+@bp.post(f"/<{ID}:category_id>/delete")
+def delete(category_id: int) -> ResponseReturnValue:
+    """Delete, or say why not: the service refuses while products or subcategories use it."""
+    category = services.get_owned_category(current_user, category_id)
+    name = category.name
+    try:
+        services.delete_category(current_user, category.id)
+    except REFUSALS as error:
+        db.session.rollback()
+        flash(f"“{name}” was not deleted. {error.message}", "error")
+    else:
+        db.session.commit()
+        flash(f"Category “{name}” deleted.", "success")
+    return redirect(url_for("categories_manage.index"))

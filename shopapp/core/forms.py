@@ -1,0 +1,56 @@
+"""Glue between WTForms and the services: one set of rules, shown next to the field they concern."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from wtforms import Field, Form
+from wtforms.validators import ValidationError
+
+from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
+
+# What a person can fix from the form they sent. NotFound and Forbidden are not here on
+# purpose: they escape the view and become the 404 page.
+REFUSALS = (Invalid, Conflict, PreconditionFailed, AuthenticationFailed)
+
+
+def checked_by(rule: Callable[[Any], Any]) -> Callable[[Form, Field], None]:
+    """A WTForms validator running a ``shopapp.core.validation`` rule, so a form and the API refuse alike."""
+
+    def validate(form: Form, field: Field) -> None:
+        if field.data in (None, ""):
+            return
+        try:
+            rule(field.data)
+        except Invalid as error:
+            raise ValidationError(error.message) from error
+
+    return validate
+
+
+def show_refusal(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal next to the field it names, or above the form when it names none."""
+    field = form._fields.get(error.field) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def optional_id(value: Any) -> int | None:
+    """Coerce a <select> value where the empty option means "none"."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def refused_status() -> int:
+    """The status of a form page: a sent form shown again was refused (422), a fresh one is 200.
+
+    Views return early on success, so reaching the render after a POST means a refusal;
+    htmx is configured (in base.html) to swap 422 answers like 200 ones.
+    """
+    return 422 if request.method == "POST" else 200

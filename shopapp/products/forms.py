@@ -1,0 +1,128 @@
+"""The catalog's filter form and the owner's product forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from shopapp.categories.forms import category_choices
+from shopapp.core import validation
+from shopapp.core.forms import checked_by, optional_id
+from shopapp.products.models import MAX_STOCK, Product
+from shopapp.products.services import CatalogQuery
+from shopapp.shops.services import list_shops
+
+CATALOG_PER_PAGE = 12
+SORT_CHOICES = [
+    SelectChoice("relevance", "Best match"),
+    SelectChoice("newest", "Newest"),
+    SelectChoice("price_asc", "Price: low to high"),
+    SelectChoice("price_desc", "Price: high to low"),
+    SelectChoice("name", "Name"),
+]
+
+
+class CatalogForm(FlaskForm):
+    """The catalog's GET form. A bad value is reported beside its field and the rest still filters."""
+
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    q = SearchField("Search", render_kw={"placeholder": "Search products", "autocomplete": "off"})
+    category = SelectField("Category", coerce=optional_id, validate_choice=True)
+    shop = SelectField("Shop", coerce=optional_id)
+    min_price = StringField(
+        "Min price", validators=[Optional(), checked_by(validation.price)], render_kw={"inputmode": "decimal"}
+    )
+    max_price = StringField(
+        "Max price", validators=[Optional(), checked_by(validation.price)], render_kw={"inputmode": "decimal"}
+    )
+    in_stock = BooleanField("In stock only")
+    sort = SelectField("Sort by", choices=SORT_CHOICES, default="relevance")
+
+    def __init__(self, *args: Any, with_shop: bool = True, with_category: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if with_category:
+            self.category.choices = category_choices("All categories")
+        else:
+            del self.category
+        if with_shop:
+            self.shop.choices = [SelectChoice("", "All shops")] + [
+                SelectChoice(str(shop.id), shop.name) for shop in list_shops(per_page=100).items
+            ]
+        else:
+            del self.shop
+
+    def _valid(self, name: str) -> Any:
+        field = self._fields.get(name)
+        return field.data if field is not None and not field.errors else None
+
+    @property
+    def is_filtering(self) -> bool:
+        """Anything asked beyond the order: an empty answer then means "no match", not "empty catalog"."""
+        return any(self._valid(name) for name in ("q", "category", "shop", "min_price", "max_price", "in_stock"))
+
+    def to_query(self, **fixed: Any) -> CatalogQuery:
+        """The catalog query from the valid fields; ``fixed`` adds the page, or pins a shop or a category."""
+        prices = {
+            name: validation.price(self._valid(name)) if self._valid(name) else None
+            for name in ("min_price", "max_price")
+        }
+        values: dict[str, Any] = {
+            "q": (self._valid("q") or "").strip() or None,
+            "category_id": self._valid("category"),
+            "shop_id": self._valid("shop"),
+            "in_stock": bool(self._valid("in_stock")),
+            "sort": self._valid("sort") or "relevance",
+            "per_page": CATALOG_PER_PAGE,
+            **prices,
+        }
+        return CatalogQuery(**{**values, **fixed})
+
+
+class QuickEditForm(FlaskForm):
+    """The fields an owner changes most, edited in place in the products table."""
+
+    price = StringField("Price", validators=[InputRequired()], render_kw={"inputmode": "decimal"})
+    stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])
+    is_active = BooleanField("Active", default=True)
+    # The version the owner started from: saving over someone else's newer edit is refused.
+    version = HiddenField()
+    # Set when that happened: the product as it is now, shown beside the owner's values.
+    current: Product | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {"price": self.price.data, "stock": self.stock.data, "is_active": self.is_active.data}
+
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class ProductForm(QuickEditForm):
+    name = StringField("Name", validators=[InputRequired()])
+    description = TextAreaField("Description", render_kw={"rows": 5})
+    category_id = SelectField("Category", coerce=optional_id)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = category_choices("No category")
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            **super().changes(),
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "category_id": self.category_id.data,
+        }

@@ -1,0 +1,153 @@
+"""The owner's products: a table per shop with inline edits, full forms, delete with undo, restore.
+
+Every product is fetched through ``get_owned_product``/``get_owned_shop`` before anything else,
+so another owner's ids end on the 404 page whatever URL is typed.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from shopapp.auth.sessions import require_login
+from shopapp.core.errors import PreconditionFailed
+from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.htmx import render, wants_fragment
+from shopapp.core.messages import flash_undo
+from shopapp.core.routing import ID, requested_page
+from shopapp.extensions import db
+from shopapp.products import services
+from shopapp.products.forms import ProductForm, QuickEditForm
+from shopapp.products.models import Product
+from shopapp.shops.services import get_owned_shop
+
+bp = Blueprint("products_manage", __name__, url_prefix="/dashboard")
+require_login(bp)
+
+PER_PAGE = 25
+STATUS_LABELS = {"active": "Active", "inactive": "Inactive", "deleted": "Deleted"}
+
+
+def _table_url(product: Product, status: str | None = None) -> str:
+    return url_for("products_manage.index", shop_id=product.shop_id, status=status)
+
+
+@bp.get(f"/shops/<{ID}:shop_id>/products")
+def index(shop_id: int) -> ResponseReturnValue:
+    shop = get_owned_shop(current_user, shop_id)
+    status = request.args.get("status", "active")
+    if status not in STATUS_LABELS:
+        status = "active"
+    q = request.args.get("q", "").strip()
+    page = services.list_user_products(
+        current_user, status=status, shop_id=shop.id, q=q or None, page=requested_page(), per_page=PER_PAGE
+    )
+    return render(
+        "products/manage/index.html",
+        "products/manage/_table.html",
+        shop=shop,
+        page=page,
+        q=q,
+        status=status,
+        statuses=STATUS_LABELS,
+    )
+
+
+@bp.route(f"/shops/<{ID}:shop_id>/products/new", methods=["GET", "POST"])
+def create(shop_id: int) -> ResponseReturnValue:
+    shop = get_owned_shop(current_user, shop_id)
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            product = services.create_product(current_user, {**form.changes(), "shop_id": shop.id})
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(f"Product “{product.name}” created.", "success")
+            return redirect(_table_url(product))
+    return render_template("products/manage/form.html", form=form, shop=shop, product=None), refused_status()
+
+
+@bp.route(f"/products/<{ID}:product_id>/edit", methods=["GET", "POST"])
+def edit(product_id: int) -> ResponseReturnValue:
+    product = services.get_owned_product(current_user, product_id)
+    form = ProductForm(obj=product)
+    if _save(form, product):
+        flash(f"Product “{product.name}” saved.", "success")
+        return redirect(_table_url(product))
+    shown = form.current or product
+    return render_template(
+        "products/manage/form.html", form=form, shop=shown.shop, product=shown, stale=form.current is not None
+    ), refused_status()
+
+
+@bp.get(f"/products/<{ID}:product_id>/row")
+def row(product_id: int) -> ResponseReturnValue:
+    """The table row as shown, for "Cancel" in an inline edit."""
+    product = services.get_owned_product(current_user, product_id)
+    if not wants_fragment():
+        return redirect(_table_url(product))
+    return render_template("products/manage/_row.html", product=product)
+
+
+@bp.route(f"/products/<{ID}:product_id>/quick", methods=["GET", "POST"])
+def quick_edit(product_id: int) -> ResponseReturnValue:
+    """Price, stock and active edited in the table row; without htmx the full form does the job."""
+    product = services.get_owned_product(current_user, product_id)
+    if not wants_fragment():
+        return redirect(url_for("products_manage.edit", product_id=product.id))
+    form = QuickEditForm(obj=product, prefix=f"p{product.id}")
+    if _save(form, product):
+        return render_template("products/manage/_row.html", product=product, saved=True)
+    shown = form.current or product
+    return render_template(
+        "products/manage/_row_form.html", form=form, product=shown, stale=form.current is not None
+    ), refused_status()
+
+
+def _save(form: QuickEditForm, product: Product) -> bool:
+    """Save a sent, valid ``form`` over ``product``; on a refusal roll back and show why.
+
+    A stale edit (someone saved after the owner opened the form) puts the product as it
+    is now in ``form.current``. The owner's typed values stay in the form and its version
+    moves to the current one, so saving again is a deliberate overwrite of what they have seen.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.update_product(current_user, product.id, form.changes(), expected_version=form.expected_version())
+    except REFUSALS as error:
+        db.session.rollback()
+        if isinstance(error, PreconditionFailed):
+            form.current = services.get_owned_product(current_user, product.id)
+            form.version.data = str(form.current.version)
+        else:
+            show_refusal(form, error)
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.post(f"/products/<{ID}:product_id>/delete")
+def delete(product_id: int) -> ResponseReturnValue:
+    product = services.delete_product(current_user, product_id)
+    db.session.commit()
+    flash_undo(f"Product “{product.name}” deleted.", url_for("products_manage.restore", product_id=product.id))
+    return redirect(_table_url(product))
+
+
+@bp.post(f"/products/<{ID}:product_id>/restore")
+def restore(product_id: int) -> ResponseReturnValue:
+    product = services.get_owned_product(current_user, product_id, deleted=True)
+    try:
+        services.restore_product(current_user, product.id)
+    except REFUSALS as error:
+        db.session.rollback()
+        flash(f"“{product.name}” cannot be restored: {error.message}", "error")
+        return redirect(_table_url(product, "deleted"))
+    db.session.commit()
+    flash(f"Product “{product.name}” restored.", "success")
+    return redirect(_table_url(product))

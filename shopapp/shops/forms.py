@@ -1,0 +1,28 @@
+"""The owner's shop form; the rules for each value live in the shops service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+
+class ShopForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired()])
+    description = TextAreaField("Description", render_kw={"rows": 4})
+    address = TextAreaField("Address", render_kw={"rows": 2, "autocomplete": "street-address"})
+    email = EmailField("Email", render_kw={"autocomplete": "email"})
+    phone = StringField("Phone", render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    is_active = BooleanField("Active", default=True, description="Inactive shops are hidden from customers.")
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "address": self.address.data or "",
+            "email": self.email.data or "",
+            "phone": self.phone.data or "",
+            "is_active": self.is_active.data,
+        }

@@ -1,0 +1,77 @@
+"""The owner's dashboard for shops: create, edit, delete with undo, restore."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from shopapp.auth.sessions import require_login
+from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.messages import flash_undo
+from shopapp.core.routing import ID
+from shopapp.extensions import db
+from shopapp.shops import services
+from shopapp.shops.forms import ShopForm
+
+bp = Blueprint("shops_manage", __name__, url_prefix="/dashboard")
+require_login(bp)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("shops/manage/index.html", shops=services.list_own_shops(current_user))
+
+
+@bp.get("/shops/deleted")
+def deleted() -> ResponseReturnValue:
+    return render_template("shops/manage/deleted.html", shops=services.list_own_shops(current_user, deleted=True))
+
+
+@bp.route("/shops/new", methods=["GET", "POST"])
+def create() -> ResponseReturnValue:
+    form = ShopForm()
+    if form.validate_on_submit():
+        try:
+            shop = services.create_shop(current_user, form.changes())
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(f"Shop “{shop.name}” created. Add its first product.", "success")
+            return redirect(url_for("products_manage.index", shop_id=shop.id))
+    return render_template("shops/manage/form.html", form=form, shop=None), refused_status()
+
+
+@bp.route(f"/shops/<{ID}:shop_id>/edit", methods=["GET", "POST"])
+def edit(shop_id: int) -> ResponseReturnValue:
+    shop = services.get_owned_shop(current_user, shop_id)
+    form = ShopForm(obj=shop)
+    if form.validate_on_submit():
+        try:
+            services.update_shop(current_user, shop.id, form.changes())
+        except REFUSALS as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(f"Shop “{shop.name}” saved.", "success")
+            return redirect(url_for("shops_manage.index"))
+    return render_template("shops/manage/form.html", form=form, shop=shop), refused_status()
+
+
+@bp.post(f"/shops/<{ID}:shop_id>/delete")
+def delete(shop_id: int) -> ResponseReturnValue:
+    shop = services.delete_shop(current_user, shop_id)
+    db.session.commit()
+    flash_undo(f"Shop “{shop.name}” deleted.", url_for("shops_manage.restore", shop_id=shop.id))
+    return redirect(url_for("shops_manage.index"))
+
+
+@bp.post(f"/shops/<{ID}:shop_id>/restore")
+def restore(shop_id: int) -> ResponseReturnValue:
+    shop = services.restore_shop(current_user, shop_id)
+    db.session.commit()
+    flash(f"Shop “{shop.name}” restored.", "success")
+    return redirect(url_for("shops_manage.index"))

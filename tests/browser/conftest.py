@@ -1,0 +1,113 @@
+"""A live ShopApp served by waitress on 127.0.0.1, driven by Debian's chromium through Playwright.
+
+One server per test session over a temporary SQLite database built by the migrations.
+Tests keep their data apart by using names of their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from flask.wrappers import Response
+from flask_migrate import upgrade
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
+from waitress import create_server
+
+from shopapp import create_app
+from tests.conftest import base_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium)")
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    server_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    _require_chromium()
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    _require_chromium()
+    workdir = tmp_path_factory.mktemp("live")
+    app = create_app(base_config(f"sqlite:///{workdir / 'live.db'}", workdir))
+    with app.app_context():
+        upgrade()
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    live = LiveServer(app, f"http://127.0.0.1:{server.effective_port}")
+
+    @app.after_request
+    def _record_5xx(response: Response) -> Response:
+        if response.status_code >= 500:
+            live.server_errors.append(f"{request.method} {request.full_path} -> {response.status_code}")
+        return response
+
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield live
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """pytest-playwright resolves ``page.goto("/...")`` against this."""
+    return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(live_server: LiveServer) -> Iterator[None]:
+    live_server.server_errors.clear()
+    yield
+    assert not live_server.server_errors, "the test provoked a server error: " + "; ".join(live_server.server_errors)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every browser context records what Chromium reports as a Content-Security-Policy violation."""
+    violations: list[str] = []
+    original = Browser.new_context
+
+    def new_context(self: Browser, **kwargs: Any) -> BrowserContext:
+        context = original(self, **kwargs)
+        if not kwargs.get("bypass_csp"):
+            context.on("console", lambda message: _record_csp(message, violations))
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def _record_csp(message: ConsoleMessage, violations: list[str]) -> None:
+    if "Content Security Policy" in message.text:
+        violations.append(f"{message.location.get('url')}: {message.text}")

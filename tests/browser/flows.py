@@ -1,0 +1,52 @@
+"""What a person does through the pages; the same steps work with JavaScript on or off."""
+
+from __future__ import annotations
+
+from itertools import count
+
+from playwright.sync_api import Page, expect
+
+_serial = count(1)
+
+
+def unique(word: str) -> str:
+    """A name no other test in the session uses (they share one live database)."""
+    return f"{word} {next(_serial)}"
+
+
+def register_owner(page: Page, name: str) -> None:
+    page.goto("/register")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(f"{name.replace(' ', '.').lower()}@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Your shops")).to_be_visible()
+
+
+def create_shop(page: Page, name: str) -> None:
+    page.goto("/dashboard/")
+    page.get_by_role("button", name="Create shop").first.click()  # Pico styles the link as a button
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Phone").fill("+44 20 7946 0000")
+    page.get_by_role("button", name="Create shop").click()
+    expect(page.get_by_role("heading", name=f"{name}: products")).to_be_visible()
+
+
+def add_product(page: Page, name: str, price: str, stock: str) -> None:
+    """From a shop's products table: add one product and come back to the table."""
+    page.get_by_role("button", name="Add product").first.click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Description").fill("Hand made, one at a time.")
+    page.get_by_label("Price").fill(price)
+    page.get_by_label("Stock").fill(stock)
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("row", name=name)).to_be_visible()
+
+
+def delete_then_undo(page: Page, name: str) -> None:
+    page.get_by_role("button", name=f"Delete {name}").click()
+    expect(page.get_by_text(f"Product “{name}” deleted.")).to_be_visible()
+    expect(page.get_by_role("row", name=name)).to_have_count(0)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_text(f"Product “{name}” restored.")).to_be_visible()
+    expect(page.get_by_role("row", name=name)).to_be_visible()

@@ -1,0 +1,84 @@
+"""Helpers for page tests: CSRF tokens read from the HTML, and logging in through the real form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from shopapp.extensions import db
+from tests.conftest import DEFAULT_PASSWORD
+
+_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+HTMX = {"HX-Request": "true"}
+
+
+class OwnContextClient(FlaskClient):
+    """A client whose every request runs in its own app context, as under a real server.
+
+    The ``app`` fixture keeps one app context open for the whole test. Requests would
+    share its ``g``, where Flask-Login keeps the user and Flask-WTF the CSRF token, and
+    two clients (two browsers) would see each other's session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = OwnContextClient
+    return app.test_client()
+
+
+def fresh(model: Any, ident: int) -> Any:
+    """A row as the database has it now (the test's session may hold an older copy)."""
+    db.session.rollback()
+    return db.session.get(model, ident)
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """The session's CSRF token, as the page at ``url`` gives it to htmx (and to every form)."""
+    match = _TOKEN.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
+    """POST like a browser would: with the token the site handed out."""
+    return client.post(url, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+
+
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user: Any, password: str = DEFAULT_PASSWORD) -> TestResponse:
+        response = post(self.client, "/login", {"email": user.email, "password": password})
+        assert response.status_code == 302, text(response)
+        return response
+
+    def logout(self) -> TestResponse:
+        return post(self.client, "/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def owner(make_user, auth):  # type: ignore[no-untyped-def]
+    """A signed-in shop owner (the ``client`` is theirs)."""
+    user = make_user(email="owner@example.com", name="Olga Owner")
+    auth.login(user)
+    return user
