@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.categories.views import bp as categories_bp
     from shopapp.core.health import bp as health_bp
     from shopapp.core.templating import register_template_helpers
+    from shopapp.media.manage import bp as media_manage_bp
     from shopapp.media.views import bp as media_bp
     from shopapp.products.manage import bp as products_manage_bp
     from shopapp.products.views import bp as products_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         shops_manage_bp,
         products_manage_bp,
         categories_manage_bp,
+        media_manage_bp,
     ):
         app.register_blueprint(blueprint)
 

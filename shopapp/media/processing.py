@@ -45,7 +45,7 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         large = _decode(image)
     renditions = {name: _encode(_fit(large, size)) for name, size in RENDITIONS.items()}
     key = hashlib.sha256(renditions["large"]).hexdigest()[:40]
-    width, height = _fit_size(large.size, RENDITIONS["large"])
+    width, height = fit_size(large.size, RENDITIONS["large"])
     return ProcessedImage(key=key, width=width, height=height, renditions=renditions)
 
 
@@ -92,14 +92,14 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
         return image  # an unreadable profile: keep the pixels as they are
 
 
-def _fit_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
+def fit_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
     width, height = size
     scale = min(1.0, longest / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _fit(image: Image.Image, longest: int) -> Image.Image:
-    target = _fit_size(image.size, longest)
+    target = fit_size(image.size, longest)
     if target == image.size:
         return image
     return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)

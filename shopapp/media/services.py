@@ -15,7 +15,7 @@ from shopapp.auth.models import User
 from shopapp.core import validation
 from shopapp.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from shopapp.extensions import db
-from shopapp.media.processing import RENDITIONS, ImageRejected, process_image
+from shopapp.media.processing import RENDITIONS, ImageRejected, fit_size, process_image
 from shopapp.media.storage import get_storage
 from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product, ProductImage
 from shopapp.products.services import get_owned_product
@@ -33,8 +33,28 @@ def image_urls(image: ProductImage) -> dict[str, str]:
     return {name: url_for("media.serve", name=rendition_name(image.storage_key, name)) for name in RENDITIONS}
 
 
+def rendition_size(image: ProductImage, rendition: str) -> tuple[int, int]:
+    """Width and height of one rendition, for ``<img width height>`` (no layout shift)."""
+    return fit_size((image.width, image.height), RENDITIONS[rendition])
+
+
+def move_image(user: User, product_id: int, image_id: int, step: int) -> list[ProductImage]:
+    """Move one image ``step`` places (-1: earlier, +1: later) in its product's order."""
+    order = [image.id for image in list_images(get_owned_product(user, product_id).id)]
+    if image_id not in order:
+        raise NotFound("No such image.")
+    index = order.index(image_id)
+    target = min(max(index + step, 0), len(order) - 1)
+    order.insert(target, order.pop(index))
+    return reorder_images(user, product_id, order)
+
+
+def upload_limit() -> int:
+    return int(current_app.config["MAX_UPLOAD_BYTES"])
+
+
 def add_image(user: User, product_id: int, data: bytes, alt: str | None = None) -> ProductImage:
-    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    max_bytes = upload_limit()
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.", "image")
     product = _lock_owned_product(user, product_id)
@@ -82,13 +102,13 @@ def delete_image(user: User, product_id: int, image_id: int) -> None:
 def reorder_images(user: User, product_id: int, image_ids: list[int]) -> list[ProductImage]:
     """Put the product's images in exactly this order (the first becomes the primary image)."""
     product = _lock_owned_product(user, product_id)
-    images = {i.id: i for i in _images(product.id)}
+    images = {i.id: i for i in list_images(product.id)}
     if len(image_ids) != len(set(image_ids)) or set(image_ids) != set(images):
         raise Invalid("must list each of the product's image ids exactly once", "image_ids")
     for position, image_id in enumerate(image_ids):
         images[image_id].position = position
     db.session.flush()
-    return _images(product.id)
+    return list_images(product.id)
 
 
 def collect_garbage(grace_seconds: float) -> list[str]:
@@ -111,13 +131,14 @@ def _lock_owned_product(user: User, product_id: int) -> Product:
     return product
 
 
-def _images(product_id: int) -> list[ProductImage]:
+def list_images(product_id: int) -> list[ProductImage]:
+    """A product's images in display order (the first is the primary image)."""
     stmt = select(ProductImage).where(ProductImage.product_id == product_id)
     return list(db.session.scalars(stmt.order_by(ProductImage.position, ProductImage.id)))
 
 
 def _renumber(product_id: int) -> None:
-    for position, image in enumerate(_images(product_id)):
+    for position, image in enumerate(list_images(product_id)):
         image.position = position
 
 

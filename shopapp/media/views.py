@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, send_from_directory
 from flask.typing import ResponseReturnValue
 
+from shopapp.media.services import image_urls, rendition_size
+
 bp = Blueprint("media", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
@@ -19,3 +21,8 @@ def serve(name: str) -> ResponseReturnValue:
     response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Templates draw images with these: <img src srcset width height> for any rendition.
+bp.add_app_template_global(image_urls, "image_urls")
+bp.add_app_template_global(rendition_size, "rendition_size")
