@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shopapp.api import register_api
     from shopapp.core.health import bp as health_bp
     from shopapp.core.templating import register_template_helpers
     from shopapp.main.views import bp as main_bp
@@ -71,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     register_template_helpers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(main_bp)
+    register_api(app)
 
 
 def register_error_handlers(app: Flask) -> None:
