@@ -28,7 +28,7 @@ _REQUIRED_CLAIMS = ["sub", "iat", "exp", "tv", "aud"]
 
 @dataclass(frozen=True)
 class AccessToken:
-    token: str
+    access_token: str
     expires_in: int
 
 
@@ -42,7 +42,7 @@ def issue_access_token(user: User) -> AccessToken:
     now = utcnow()
     claims = {"sub": str(user.id), "iat": now, "exp": now + ttl, "tv": user.token_version, "aud": AUDIENCE}
     token = jwt.encode(claims, _signing_key(), algorithm=ALGORITHM)
-    return AccessToken(token=token, expires_in=int(ttl.total_seconds()))
+    return AccessToken(access_token=token, expires_in=int(ttl.total_seconds()))
 
 
 def user_for_token(token: str) -> User:
