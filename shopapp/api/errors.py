@@ -52,7 +52,8 @@ def problem(
 ) -> Response:
     title = _TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
     body = Problem(title=title, status=status, detail=detail, errors=errors)
-    response = Response(body.model_dump_json(exclude_none=True), status=status, mimetype=PROBLEM_JSON)
+    payload = body.model_dump_json(exclude={"errors"} if errors is None else None)
+    response = Response(payload, status=status, mimetype=PROBLEM_JSON)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="shopapp"'
     response.headers.update(headers or {})

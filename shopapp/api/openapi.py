@@ -23,7 +23,7 @@ REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 _ALWAYS = (500,)
 _WITH_BODY = (400, 413, 415, 422)
-_WITH_QUERY = (400, 422)
+_WITH_QUERY = (400, 422)  # every operation refuses unknown or malformed query parameters
 _DESCRIPTIONS = {
     400: "The body is not valid JSON, or the query string is malformed.",
     401: "No, malformed, expired or revoked access token.",
@@ -107,11 +107,10 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     id_schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
     params = [{"name": n, "in": "path", "required": True, "schema": id_schema} for n in _PATH_PARAM.findall(op.rule)]
-    if op.query is not None:
-        for name, schema in op.query.model_json_schema()["properties"].items():
-            description = schema.pop("description", None)
-            param = {"name": name, "in": "query", "required": False, "schema": schema}
-            params.append({**param, "description": description} if description else param)
+    for name, schema in op.query.model_json_schema().get("properties", {}).items():
+        description = schema.pop("description", None)
+        param = {"name": name, "in": "query", "required": False, "schema": schema}
+        params.append({**param, "description": description} if description else param)
     if 412 in op.errors:
         params.append(_IF_MATCH)
     return params
@@ -133,8 +132,7 @@ def _errors(op: Operation) -> dict[str, Any]:
     codes = set(op.errors) | set(_ALWAYS)
     if op.body is not None:
         codes |= set(_WITH_BODY)
-    if op.query is not None:
-        codes |= set(_WITH_QUERY)
+    codes |= set(_WITH_QUERY)
     if op.auth != "none":
         codes.add(401)
     if _PATH_PARAM.search(op.rule):

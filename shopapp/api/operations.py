@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from shopapp.api import bp
 from shopapp.api.errors import INVALID_DETAIL, ApiProblem
-from shopapp.api.schemas import FieldError, QueryModel, RequestModel
+from shopapp.api.schemas import FieldError, NoQuery, QueryModel, RequestModel
 from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
 from shopapp.core.errors import AuthenticationFailed
@@ -38,6 +38,7 @@ _MESSAGES = {
     "model_type": "must be a JSON object",
     "dict_type": "must be a JSON object",
 }
+_QUERY_MESSAGES = {"extra_forbidden": "is not a known parameter"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Operation:
     status: int
     auth: Auth
     body: type[RequestModel] | None
-    query: type[QueryModel] | None
+    query: type[QueryModel]
     response: type[BaseModel] | None
     errors: tuple[int, ...]
     etag: bool
@@ -67,18 +68,21 @@ def operation(
     methods: tuple[str, ...] = ("GET",),
     summary: str,
     tag: str,
-    status: int = 200,
+    status: int | None = None,
     auth: Auth = "none",
     body: type[RequestModel] | None = None,
-    query: type[QueryModel] | None = None,
+    query: type[QueryModel] = NoQuery,
     response: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     etag: Callable[[Any], str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared.
+    """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
+    (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
 
-    ``response=None`` means 204 No Content. ``etag`` computes an ``ETag`` header from the result.
+    ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
+    ``ETag`` header from the result.
     """
+    success = status or (200 if response is not None else 204)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -86,14 +90,15 @@ def operation(
             kwargs: dict[str, Any] = dict(path_args)
             if auth != "none":
                 kwargs["user"] = _caller(required=auth == "required")
-            if query is not None:
-                kwargs["query"] = _parse(query, _query_args())
+            parsed_query = _parse(query, _query_args())
+            if query is not NoQuery:
+                kwargs["query"] = parsed_query
             if body is not None:
                 kwargs["body"] = _parse(body, _json_body())
             result = view(**kwargs)
             if request.method not in ("GET", "HEAD"):
                 db.session.commit()
-            return _respond(result, status, response, etag)
+            return _respond(result, success, response, etag)
 
         bp.add_url_rule(rule, view.__name__, endpoint, methods=list(methods))
         OPERATIONS.append(
@@ -103,7 +108,7 @@ def operation(
                 endpoint=view.__name__,
                 summary=summary,
                 tag=tag,
-                status=status,
+                status=success,
                 auth=auth,
                 body=body,
                 query=query,
@@ -131,15 +136,16 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ApiProblem(422, INVALID_DETAIL, errors=_field_errors(exc)) from exc
+        messages = {**_MESSAGES, **_QUERY_MESSAGES} if issubclass(model, QueryModel) else _MESSAGES
+        raise ApiProblem(422, INVALID_DETAIL, errors=_field_errors(exc, messages)) from exc
 
 
-def _field_errors(exc: ValidationError) -> list[FieldError]:
+def _field_errors(exc: ValidationError, messages: dict[str, str]) -> list[FieldError]:
     """One entry per problem, with a dotted path; ``include_context=False`` keeps exceptions out of the body."""
     return [
         FieldError(
             field=".".join(str(part) for part in error["loc"]) or None,
-            message=_MESSAGES.get(error["type"], error["msg"]),
+            message=messages.get(error["type"], error["msg"]),
         )
         for error in exc.errors(include_context=False, include_url=False, include_input=False)
     ]

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from flask import current_app
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,9 +35,8 @@ from shopapp.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from shopapp.products.models import MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
 
-ID_MAX = 2**31 - 1  # id columns are 32-bit INTEGER on both databases
+ID_MAX = validation.ID_MAX
 PATH_ID = f"int(min=1, max={ID_MAX})"  # the URL converter for ids: others are a 404, never an overflow
-BODY_ID_MAX = 2**63 - 1  # the services' own bound for ids in a body
 PAGE_MAX = 1_000_000  # keeps OFFSET inside 64 bits on both databases
 _INT_LIMIT = 2**64  # larger integral values are refused before int() (1e999999999 would take forever)
 
@@ -55,6 +55,17 @@ def _json_int(value: Any) -> int:
     if isinstance(value, Decimal) and value.is_finite() and abs(value) < _INT_LIMIT and value == int(value):
         return int(value)
     raise _error("must be a whole number")
+
+
+def _storable_text(value: str) -> str:
+    """No database can store NUL or a lone surrogate (``"\\ud800"`` is valid JSON), whatever the field is for."""
+    if "\x00" in value:
+        raise _error("must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise _error("must be valid Unicode text") from exc
+    return value
 
 
 def _json_int_or_null(value: Any) -> int | None:
@@ -83,8 +94,8 @@ def JsonInt(low: int, high: int, *, nullable: bool = False) -> Any:
     return Annotated[int, PlainValidator(_json_int), WithJsonSchema(_int_schema(low, high))]
 
 
-BodyId = JsonInt(1, BODY_ID_MAX)
-NullableBodyId = JsonInt(1, BODY_ID_MAX, nullable=True)
+BodyId = JsonInt(1, ID_MAX)
+NullableBodyId = JsonInt(1, ID_MAX, nullable=True)
 Stock = JsonInt(0, MAX_STOCK)
 StockDelta = JsonInt(-MAX_STOCK, MAX_STOCK)
 PriceIn = Annotated[
@@ -100,8 +111,9 @@ PriceIn = Annotated[
         }
     ),
 ]
-Name = Annotated[StrictStr, Field(description=f"1 to {validation.NAME_MAX} characters after trimming.")]
-Text = Annotated[StrictStr, Field(description=f"At most {validation.DESCRIPTION_MAX} characters.")]
+JsonStr = Annotated[StrictStr, AfterValidator(_storable_text)]
+Name = Annotated[JsonStr, Field(description=f"1 to {validation.NAME_MAX} characters after trimming.")]
+Text = Annotated[JsonStr, Field(description=f"At most {validation.DESCRIPTION_MAX} characters.")]
 
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:
@@ -118,32 +130,32 @@ class RequestModel(BaseModel):
 
 
 class RegisterIn(RequestModel):
-    email: StrictStr
+    email: JsonStr
     password: Annotated[
-        StrictStr, Field(description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.")
+        JsonStr, Field(description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.")
     ]
     name: Name
 
 
 class LoginIn(RequestModel):
-    email: StrictStr
-    password: StrictStr
+    email: JsonStr
+    password: JsonStr
 
 
 class ShopCreate(RequestModel):
     name: Name
     description: Text = None  # type: ignore[assignment]
-    address: StrictStr = None  # type: ignore[assignment]
-    email: StrictStr = None  # type: ignore[assignment]
-    phone: StrictStr = None  # type: ignore[assignment]
+    address: JsonStr = None  # type: ignore[assignment]
+    email: JsonStr = None  # type: ignore[assignment]
+    phone: JsonStr = None  # type: ignore[assignment]
 
 
 class ShopUpdate(RequestModel):
     name: Name = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
-    address: StrictStr = None  # type: ignore[assignment]
-    email: StrictStr = None  # type: ignore[assignment]
-    phone: StrictStr = None  # type: ignore[assignment]
+    address: JsonStr = None  # type: ignore[assignment]
+    email: JsonStr = None  # type: ignore[assignment]
+    phone: JsonStr = None  # type: ignore[assignment]
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
@@ -226,9 +238,14 @@ QueryPrice = Annotated[
 
 
 class QueryModel(BaseModel):
-    """Query parameters arrive as strings; each type above parses its own."""
+    """Query parameters arrive as strings; each type above parses its own. Unknown ones are refused,
+    like unknown body fields, so a typo such as ``per-page`` is an error rather than silently ignored."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra=_drop_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
+
+
+class NoQuery(QueryModel):
+    """The query of an operation that takes no parameters."""
 
 
 class PageQuery(QueryModel):

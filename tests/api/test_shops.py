@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.api.conftest import assert_problem, snapshot
 
 SHOP_FIELDS = {
-    "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active", "created_at", "updated_at",
+    "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active",
+    "created_at", "updated_at",
 }  # fmt: skip
 
 
