@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from shopapp.api.operations import operation
-from shopapp.api.schemas import PATH_ID, CategoryCreate, CategoryListQuery, CategoryOut, CategoryPage, CategoryUpdate
+from shopapp.api.schemas import CategoryCreate, CategoryListQuery, CategoryOut, CategoryPage, CategoryUpdate
 from shopapp.auth.models import User
 from shopapp.categories import services as categories
 from shopapp.categories.models import Category
 from shopapp.core.pagination import Page
 
 TAG = "categories"
-ONE = f"/categories/<{PATH_ID}:category_id>"
+ONE = "/categories/<int:category_id>"
 
 
 @operation("/categories", summary="Categories, by name", tag=TAG, query=CategoryListQuery, response=CategoryPage)

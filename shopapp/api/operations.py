@@ -17,10 +17,11 @@ from urllib.parse import parse_qsl
 
 from flask import Response, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import NotFound
 
 from shopapp.api import bp
 from shopapp.api.errors import INVALID_DETAIL, ApiProblem
-from shopapp.api.schemas import FieldError, NoQuery, QueryModel, RequestModel
+from shopapp.api.schemas import ID_MAX, FieldError, NoQuery, QueryModel, RequestModel
 from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
 from shopapp.core.errors import AuthenticationFailed
@@ -87,7 +88,7 @@ def operation(
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
-            kwargs: dict[str, Any] = dict(path_args)
+            kwargs: dict[str, Any] = _path_ids(path_args)
             if auth != "none":
                 kwargs["user"] = _caller(required=auth == "required")
             parsed_query = _parse(query, _query_args())
@@ -120,6 +121,16 @@ def operation(
         return endpoint
 
     return decorate
+
+
+def _path_ids(path_args: dict[str, int]) -> dict[str, Any]:
+    """Path parameters are row ids: one that no row can have is a 404 here, not an overflow in the database.
+
+    (A converter with ``max=`` would do it, but Werkzeug then answers 405 for the other methods of the URL.)
+    """
+    if any(not 1 <= value <= ID_MAX for value in path_args.values()):
+        raise NotFound()
+    return dict(path_args)
 
 
 def _respond(result: Any, status: int, model: type[BaseModel] | None, etag: Callable[[Any], str] | None) -> Response:

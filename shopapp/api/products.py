@@ -9,7 +9,6 @@ from flask import request
 
 from shopapp.api.operations import operation
 from shopapp.api.schemas import (
-    PATH_ID,
     CatalogListQuery,
     ProductCreate,
     ProductOut,
@@ -23,7 +22,7 @@ from shopapp.products import services as products
 from shopapp.products.models import Product
 
 TAG = "products"
-ONE = f"/products/<{PATH_ID}:product_id>"
+ONE = "/products/<int:product_id>"
 _ENTITY_TAG = re.compile(r'\s*(W/)?"(\d+)-(\d+)"\s*')
 _NEVER_MATCHES = 0  # versions start at 1
 

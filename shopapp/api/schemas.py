@@ -36,7 +36,6 @@ from shopapp.products.models import MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
-PATH_ID = f"int(min=1, max={ID_MAX})"  # the URL converter for ids: others are a 404, never an overflow
 PAGE_MAX = 1_000_000  # keeps OFFSET inside 64 bits on both databases
 _INT_LIMIT = 2**64  # larger integral values are refused before int() (1e999999999 would take forever)
 
@@ -228,6 +227,17 @@ def _query_price(value: Any) -> Decimal:
         raise _error(exc.message) from exc
 
 
+def QueryChoice(choices: tuple[str, ...]) -> Any:
+    """One of ``choices``; the service checks the same tuple, this makes an empty value an error too."""
+
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise _error(f"must be one of {', '.join(choices)}")
+        return value
+
+    return Annotated[str, PlainValidator(parse), WithJsonSchema({"type": "string", "enum": list(choices)})]
+
+
 QueryId = QueryInt(1, ID_MAX)
 QueryBool = Annotated[bool, PlainValidator(_query_bool), WithJsonSchema({"type": "string", "enum": ["true", "false"]})]
 QueryPrice = Annotated[
@@ -269,15 +279,13 @@ class CatalogListQuery(PageQuery):
     min_price: QueryPrice = None  # type: ignore[assignment]
     max_price: QueryPrice = None  # type: ignore[assignment]
     in_stock: Annotated[QueryBool, Field(description="true: only products with stock > 0.")] = None  # type: ignore[assignment]
-    sort: Annotated[
-        str,
-        WithJsonSchema({"type": "string", "enum": list(SORTS)}),
-        Field(description="Default: relevance when q is given, newest otherwise."),
-    ] = None  # type: ignore[assignment]
+    sort: Annotated[QueryChoice(SORTS), Field(description="Default: relevance when q is given, newest otherwise.")] = (
+        None  # type: ignore[assignment]
+    )
 
 
 class OwnProductsQuery(PageQuery):
-    status: Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATUSES)})] = "active"
+    status: QueryChoice(STATUSES) = "active"  # type: ignore[valid-type]
 
 
 # --- response types ------------------------------------------------------------------------------

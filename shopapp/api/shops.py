@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from shopapp.api.operations import operation
-from shopapp.api.schemas import PATH_ID, ShopCreate, ShopListQuery, ShopOut, ShopPage, ShopUpdate
+from shopapp.api.schemas import ShopCreate, ShopListQuery, ShopOut, ShopPage, ShopUpdate
 from shopapp.auth.models import User
 from shopapp.core.pagination import Page
 from shopapp.shops import services as shops
 from shopapp.shops.models import Shop
 
 TAG = "shops"
-ONE = f"/shops/<{PATH_ID}:shop_id>"
+ONE = "/shops/<int:shop_id>"
 
 
 @operation("/shops", summary="Active shops", tag=TAG, query=ShopListQuery, response=ShopPage)

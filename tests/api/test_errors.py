@@ -65,3 +65,17 @@ def test_pages_outside_the_api_keep_html_errors(client):
 
 def test_problem_titles_follow_rfc_9110(api, owner):
     assert assert_problem(api.post("/shops", as_=owner, json={}), 422, "name")["title"] == "Unprocessable Content"
+
+
+def test_ids_no_row_can_have_are_404_for_every_method(api, owner):
+    for path in ("/shops/0", "/shops/4545266310", "/products/99999999999999999999999", "/categories/2147483648"):
+        for method in ("GET", "PUT", "PATCH", "DELETE"):
+            assert_problem(api.call(method, path, as_=owner, json={}), 404)
+
+
+def test_unknown_query_parameters_are_refused_like_unknown_fields(api, owner):
+    body = assert_problem(api.get("/products?per-page=5"), 422, "per-page")
+    assert body["errors"][0]["message"] == "is not a known parameter"
+    assert_problem(api.get("/users/me?debug=1", as_=owner), 422, "debug")
+    assert_problem(api.get("/products?sort="), 422, "sort")
+    assert_problem(api.get("/users/me/products?status=", as_=owner), 422, "status")

@@ -38,7 +38,7 @@ def test_document_is_valid_openapi_3_1(spec):
 def test_every_route_is_documented(app, spec):
     documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
     routes = {
-        (rule.rule.replace("<int(min=1, max=2147483647):", "{").replace(">", "}"), method)
+        (rule.rule.replace("<int:", "{").replace(">", "}"), method)
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.") and rule.endpoint not in ("api.openapi_json", "api.docs")
         for method in rule.methods or ()
@@ -105,7 +105,9 @@ def _fuzz(app, method: str, path: str, mode: GenerationMode, headers=None, path_
     @given(case=strategy)
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     def run(case) -> None:
-        case.call_and_validate(headers=headers() if headers else None)
+        # A token only where the case has no Authorization of its own (negative cases may mangle it).
+        token = headers() if headers and "Authorization" not in (case.headers or {}) else None
+        case.call_and_validate(headers=token)
 
     run()
 
