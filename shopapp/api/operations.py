@@ -123,6 +123,14 @@ def operation(
     return decorate
 
 
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tokens and per-caller answers must never sit in a shared cache (RFC 6749 5.1 for the login answer)."""
+    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _path_ids(path_args: dict[str, int]) -> dict[str, Any]:
     """Path parameters are row ids: one that no row can have is a 404 here, not an overflow in the database.
 

@@ -56,6 +56,10 @@ def _json_int(value: Any) -> int:
     raise _error("must be a whole number")
 
 
+def _json_int_or_null(value: Any) -> int | None:
+    return None if value is None else _json_int(value)
+
+
 def _storable_text(value: str) -> str:
     """No database can store NUL or a lone surrogate (``"\\ud800"`` is valid JSON), whatever the field is for."""
     if "\x00" in value:
@@ -65,10 +69,6 @@ def _storable_text(value: str) -> str:
     except UnicodeEncodeError as exc:
         raise _error("must be valid Unicode text") from exc
     return value
-
-
-def _json_int_or_null(value: Any) -> int | None:
-    return None if value is None else _json_int(value)
 
 
 def _json_price(value: Any) -> Decimal | str | int:

@@ -129,3 +129,11 @@ def test_my_products_by_status(api, owner, other, make_shop, make_product):
     assert names("deleted") == [gone.name]
     assert_problem(api.get("/users/me/products?status=all", as_=owner), 422, "status")
     assert_problem(api.get("/users/me/products"), 401)
+
+
+def test_token_and_per_caller_answers_are_not_cached(api, make_user):
+    user = make_user(email="me@example.com")
+    login = api.post("/users/login", json={"email": "me@example.com", "password": DEFAULT_PASSWORD})
+    assert login.headers["Cache-Control"] == "no-store"
+    assert api.get("/users/me", as_=user).headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in api.get("/products").headers
