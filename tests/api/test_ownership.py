@@ -8,15 +8,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from shopapp.categories import services as categories
+from shopapp.categories.models import Category
 from shopapp.extensions import db
 from shopapp.products import services as products
+from shopapp.products.models import Product
 from shopapp.shops import services as shops
+from shopapp.shops.models import Shop
 from tests.api.conftest import snapshot
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Shop, Product, Category)
+    }
 
 
 @dataclass
@@ -128,11 +139,13 @@ def test_ownership_matrix(api, world, owner, other, route, actor):
     expected = {"owner": case.owner, "other": case.other, "anonymous": case.anonymous}[actor]
     target = case.target(world) if case.target else None
     before = snapshot(target) if target is not None else None
+    counts = _row_counts()
 
     response = api.call(method, case.path(world), as_=as_, json=case.body(world))
 
     assert response.status_code == expected, response.get_data(as_text=True)
     if expected >= 400:
         assert response.mimetype == "application/problem+json"
+        assert _row_counts() == counts  # nothing created or removed
         if target is not None:
             assert snapshot(target) == before
