@@ -240,3 +240,32 @@ def test_images_are_serialised_with_their_fields(api, owner, make_shop, make_pro
             "position": 0,
         }
     ]
+
+
+def test_catalog_page_costs_the_same_queries_for_more_products(api, owner, make_shop, make_product, make_category):
+    from sqlalchemy import event
+
+    from shopapp.products.models import ProductImage
+
+    shop, category = make_shop(owner), make_category(owner)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            product = make_product(shop, category_id=category.id)
+            db.session.add(ProductImage(product_id=product.id, storage_key="k.webp", width=1, height=1))
+        db.session.commit()
+
+    def queries_for_catalog() -> int:
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert api.get("/products?per_page=100").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    add(2)
+    few = queries_for_catalog()
+    add(6)
+    assert queries_for_catalog() == few > 0
