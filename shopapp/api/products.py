@@ -39,8 +39,9 @@ def _expected_version(product_id: int) -> int | None:
         return None
     for candidate in header.split(","):
         found = _ENTITY_TAG.fullmatch(candidate)
-        if found and not found.group(1) and int(found.group(2)) == product_id and len(found.group(3)) <= 18:
-            return int(found.group(3))
+        weak, row, version = found.groups() if found else ("W/", "", "")
+        if not weak and row == str(product_id) and len(version) <= 18:  # compared as text: no giant int()
+            return int(version)
     return _NEVER_MATCHES
 
 

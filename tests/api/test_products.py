@@ -157,7 +157,8 @@ def test_if_match_guards_against_lost_updates(api, owner, make_shop, make_produc
     stale = api.patch(f"/products/{product.id}", as_=owner, json={"name": "Second"}, headers={"If-Match": etag})
     assert "changed meanwhile" in assert_problem(stale, 412)["detail"]
     assert snapshot(product) == before
-    for foreign in (f'"{product.id + 1}-2"', f'W/"{product.id}-2"', "garbage"):
+    huge = '"' + "9" * 5000 + '-1", "1-' + "9" * 5000 + '"'
+    for foreign in (f'"{product.id + 1}-2"', f'W/"{product.id}-2"', "garbage", f'"0{product.id}-2"', huge):
         assert_problem(
             api.put(f"/products/{product.id}", as_=owner, json={"stock": 1}, headers={"If-Match": foreign}), 412
         )
