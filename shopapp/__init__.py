@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shopapp.api import register_api
     from shopapp.auth.views import bp as auth_bp
     from shopapp.categories.manage import bp as categories_manage_bp
     from shopapp.categories.views import bp as categories_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         media_manage_bp,
     ):
         app.register_blueprint(blueprint)
+    register_api(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -22,7 +22,7 @@ NAME_TAKEN = "A category with this name already exists at this level."
 _FIELDS = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
-    "parent_id": lambda v: None if v is None else validation.bounded_int(v, "parent_id", 1, 2**63 - 1),
+    "parent_id": lambda v: None if v is None else validation.bounded_int(v, "parent_id", 1, validation.ID_MAX),
 }
 
 

@@ -19,12 +19,14 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 5000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-_FORBIDDEN_CHARS = {"\x00"}
+ID_MAX = 2**31 - 1  # id columns are 32-bit INTEGER: a larger reference would overflow on PostgreSQL
+# NUL breaks PostgreSQL text; bidi embeddings/overrides/isolates let a name display as something it is not.
+_FORBIDDEN_CHARS = frozenset("\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _no_control(value: str, field: str) -> str:
     if any(ch in _FORBIDDEN_CHARS for ch in value):
-        raise Invalid("must not contain NUL characters", field)
+        raise Invalid("must not contain NUL or text-direction control characters", field)
     return value
 
 

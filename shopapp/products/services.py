@@ -30,7 +30,7 @@ CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again.
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 STATUSES = ("active", "inactive", "deleted")
 
-_ID = 2**63 - 1
+_ID = validation.ID_MAX
 _FIELDS = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),

@@ -1,0 +1,64 @@
+"""The category tree: public reads; anyone signed in adds; only a category's creator changes it."""
+
+from __future__ import annotations
+
+from shopapp.api.operations import operation
+from shopapp.api.schemas import CategoryCreate, CategoryListQuery, CategoryOut, CategoryPage, CategoryUpdate
+from shopapp.auth.models import User
+from shopapp.categories import services as categories
+from shopapp.categories.models import Category
+from shopapp.core.pagination import Page
+
+TAG = "categories"
+ONE = "/categories/<int:category_id>"
+
+
+@operation("/categories", summary="Categories, by name", tag=TAG, query=CategoryListQuery, response=CategoryPage)
+def list_categories(query: CategoryListQuery) -> Page[Category]:
+    return categories.list_categories(parent_id=query.parent_id, page=query.page, per_page=query.per_page)
+
+
+@operation(ONE, summary="One category", tag=TAG, response=CategoryOut, errors=(404,))
+def get_category(category_id: int) -> Category:
+    return categories.get_category(category_id)
+
+
+@operation(
+    "/categories",
+    methods=("POST",),
+    summary="Add a category (at the root or under parent_id)",
+    tag=TAG,
+    status=201,
+    auth="required",
+    body=CategoryCreate,
+    response=CategoryOut,
+    errors=(409,),
+)
+def create_category(user: User, body: CategoryCreate) -> Category:
+    return categories.create_category(user, body.model_dump(exclude_unset=True))
+
+
+@operation(
+    ONE,
+    methods=("PUT", "PATCH"),
+    summary="Change the given fields; a parent that makes a cycle is 422",
+    tag=TAG,
+    auth="required",
+    body=CategoryUpdate,
+    response=CategoryOut,
+    errors=(403, 404, 409),
+)
+def update_category(category_id: int, user: User, body: CategoryUpdate) -> Category:
+    return categories.update_category(user, category_id, body.model_dump(exclude_unset=True))
+
+
+@operation(
+    ONE,
+    methods=("DELETE",),
+    summary="Delete a category that no live product or subcategory uses",
+    tag=TAG,
+    auth="required",
+    errors=(403, 404, 409),
+)
+def delete_category(category_id: int, user: User) -> None:
+    categories.delete_category(user, category_id)

@@ -1,0 +1,102 @@
+"""RFC 9457 problem details for every error under /api/v1; HTML pages keep their own error pages.
+
+One mapping turns the services' domain errors, Werkzeug's HTTP errors and anything unexpected
+into ``application/problem+json``. Nothing internal (trace, SQL, path) ever reaches the body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Response, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from shopapp.api import bp
+from shopapp.api.schemas import FieldError, Problem
+from shopapp.auth.throttle import Throttled
+from shopapp.core.errors import DomainError
+from shopapp.extensions import db
+
+PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+INVALID_DETAIL = "Some values are invalid; see errors."
+# RFC 9110 names; Werkzeug still uses the older ones for these.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+_PASSED_ON_HEADERS = ("Allow", "Retry-After")
+logger = logging.getLogger("shopapp.api")
+
+
+class ApiProblem(Exception):
+    """A request refused by the API layer itself (bad JSON, wrong Content-Type, invalid fields...)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+
+def problem(
+    status: int, detail: str, *, errors: list[FieldError] | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    title = _TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
+    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    payload = body.model_dump_json(exclude={"errors"} if errors is None else None)
+    response = Response(payload, status=status, mimetype=PROBLEM_JSON)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shopapp"'
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(error: ApiProblem) -> ResponseReturnValue:
+    db.session.rollback()
+    return problem(error.status, error.detail, errors=error.errors, headers=error.headers)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> ResponseReturnValue:
+    db.session.rollback()
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+    if error.status == 422:
+        return problem(422, INVALID_DETAIL, errors=[FieldError(field=error.field, message=error.message)])
+    return problem(error.status, error.message, headers=headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    db.session.rollback()
+    code = error.code or 500
+    headers = {key: value for key, value in error.get_headers() if key in _PASSED_ON_HEADERS}
+    return problem(code, error.description or HTTP_STATUS_CODES.get(code, "Error"), headers=headers)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> ResponseReturnValue:
+    db.session.rollback()
+    logger.exception("unhandled error in %s %s", request.method, request.path)
+    return problem(500, "Something went wrong on our side. Please try again later.")
+
+
+def unrouted_api_request() -> ResponseReturnValue | None:
+    """404/405 for /api/v1 URLs that match no route never reach the blueprint's handlers: answer them here."""
+    error = request.routing_exception
+    if isinstance(error, HTTPException) and (error.code or 0) >= 400 and _is_api_path(request.path):
+        return _http_error(error)
+    return None
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")

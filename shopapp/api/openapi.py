@@ -1,0 +1,176 @@
+"""The OpenAPI 3.1 document, generated from the registered operations and their pydantic models,
+and a plain HTML page of it (rendered on the server: no CDN, no JavaScript)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+from flask import jsonify, render_template
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from werkzeug.http import HTTP_STATUS_CODES
+
+from shopapp.api import bp
+from shopapp.api.errors import PREFIX, PROBLEM_JSON
+from shopapp.api.operations import JSON, OPERATIONS, Operation
+from shopapp.api.schemas import ID_MAX, Problem
+
+REF = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
+_ALWAYS = (500,)
+_WITH_BODY = (400, 413, 415, 422)
+_WITH_QUERY = (400, 422)  # every operation refuses unknown or malformed query parameters
+_DESCRIPTIONS = {
+    400: "The body is not valid JSON, or the query string is malformed.",
+    401: "No, malformed, expired or revoked access token.",
+    403: "The caller can see the resource but does not own it.",
+    404: "No such resource, or not visible to the caller.",
+    409: "Conflicts with existing data (a duplicate, or still in use).",
+    412: "If-Match was given and is stale; nothing was written.",
+    413: "The body is too large.",
+    415: "The body is not application/json.",
+    422: "Well-formed but invalid values; errors lists each one.",
+    429: "Too many attempts; retry after Retry-After seconds.",
+    500: "Unexpected server error (details are logged, never sent).",
+}
+_ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Always Bearer."}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the copy being edited; if the product changed since, the answer is 412.",
+    "schema": {"type": "string", "examples": ['"1-3"']},
+}
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """Built once: the operations and models are fixed when the package is imported."""
+    _, defs = models_json_schema(_models(), ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        for method in op.methods:
+            paths.setdefault(PREFIX + _PATH_PARAM.sub(r"{\1}", op.rule), {})[method.lower()] = _operation(op, method)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ShopApp API",
+            "version": "1.0.0",
+            "description": "JSON API v1 of the ShopApp marketplace catalog. Errors are RFC 9457 problem details.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    models: dict[type[BaseModel], JsonSchemaMode] = {Problem: "serialization"}
+    for op in OPERATIONS:
+        if op.body is not None:
+            models[op.body] = "validation"
+        if op.response is not None:
+            models[op.response] = "serialization"
+    return list(models.items())
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _operation(op: Operation, method: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": op.endpoint if len(op.methods) == 1 else f"{op.endpoint}_{method.lower()}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": _parameters(op),
+        "responses": {str(op.status): _success(op), **_errors(op)},
+    }
+    if op.body is not None:
+        spec["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
+    if op.auth == "required":
+        spec["security"] = [{"bearerAuth": []}]
+    elif op.auth == "optional":
+        spec["security"] = [{}, {"bearerAuth": []}]
+    return spec
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    id_schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+    params = [{"name": n, "in": "path", "required": True, "schema": id_schema} for n in _PATH_PARAM.findall(op.rule)]
+    for name, schema in op.query.model_json_schema().get("properties", {}).items():
+        description = schema.pop("description", None)
+        param = {"name": name, "in": "query", "required": False, "schema": schema}
+        params.append({**param, "description": description} if description else param)
+    if 412 in op.errors:
+        params.append(_IF_MATCH)
+    return params
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    if op.response is None:
+        return {"description": "Done; no content."}
+    success: dict[str, Any] = {
+        "description": HTTP_STATUS_CODES[op.status],
+        "content": {JSON: {"schema": _ref(op.response)}},
+    }
+    if op.etag:
+        success["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "Send it back in If-Match."}}
+    return success
+
+
+def _errors(op: Operation) -> dict[str, Any]:
+    codes = set(op.errors) | set(_ALWAYS)
+    if op.body is not None:
+        codes |= set(_WITH_BODY)
+    codes |= set(_WITH_QUERY)
+    if op.auth != "none":
+        codes.add(401)
+    if _PATH_PARAM.search(op.rule):
+        codes.add(404)
+    return {
+        str(code): {
+            "description": _DESCRIPTIONS[code],
+            "content": {PROBLEM_JSON: {"schema": _ref(Problem)}},
+            **({"headers": _ERROR_HEADERS[code]} if code in _ERROR_HEADERS else {}),
+        }
+        for code in sorted(codes)
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+def schema_label(schema: dict[str, Any]) -> str:
+    """A short human reading of a JSON Schema, for the docs page: ``array of ProductOut``, ``integer | null``."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(schema_label(option) for option in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(json.dumps(value) for value in schema["enum"])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    if schema.get("type") == "array":
+        return "array of " + schema_label(schema.get("items", {}))
+    label = str(schema.get("type", "any"))
+    if "minimum" in schema or "maximum" in schema:
+        label += f" ({schema.get('minimum', '…')} to {schema.get('maximum', '…')})"
+    return label
+
+
+@bp.get("/docs")
+def docs() -> ResponseReturnValue:
+    spec = openapi_document()
+    return render_template("api/docs.html", spec=spec, label=schema_label)

@@ -1,0 +1,213 @@
+"""One decorator turns a plain function into an API operation, and records it for the OpenAPI document.
+
+It does what every endpoint needs, in one place: parse the query string and the JSON body strictly
+into pydantic models, authenticate the bearer token, call the view, commit once at the edge, and
+serialise the result with the response model. Views are then a few lines calling a service.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from flask import Response, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import NotFound
+
+from shopapp.api import bp
+from shopapp.api.errors import INVALID_DETAIL, ApiProblem
+from shopapp.api.schemas import ID_MAX, FieldError, NoQuery, QueryModel, RequestModel
+from shopapp.auth.models import User
+from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
+from shopapp.core.errors import AuthenticationFailed
+from shopapp.extensions import db
+
+Auth = Literal["none", "optional", "required"]
+JSON = "application/json"
+MAX_JSON_BYTES = 1024 * 1024
+NO_TOKEN = "This operation needs an access token: send 'Authorization: Bearer <token>'."  # noqa: S105 - a message
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field you can set",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "model_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+}
+_QUERY_MESSAGES = {"extra_forbidden": "is not a known parameter"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one endpoint; built from the same arguments that drive it."""
+
+    rule: str
+    methods: tuple[str, ...]
+    endpoint: str
+    summary: str
+    tag: str
+    status: int
+    auth: Auth
+    body: type[RequestModel] | None
+    query: type[QueryModel]
+    response: type[BaseModel] | None
+    errors: tuple[int, ...]
+    etag: bool
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    rule: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    summary: str,
+    tag: str,
+    status: int | None = None,
+    auth: Auth = "none",
+    body: type[RequestModel] | None = None,
+    query: type[QueryModel] = NoQuery,
+    response: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    etag: Callable[[Any], str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
+    (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
+
+    ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
+    ``ETag`` header from the result.
+    """
+    success = status or (200 if response is not None else 204)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def endpoint(**path_args: Any) -> Response:
+            kwargs: dict[str, Any] = _path_ids(path_args)
+            if auth != "none":
+                kwargs["user"] = _caller(required=auth == "required")
+            parsed_query = _parse(query, _query_args())
+            if query is not NoQuery:
+                kwargs["query"] = parsed_query
+            if body is not None:
+                kwargs["body"] = _parse(body, _json_body())
+            result = view(**kwargs)
+            if request.method not in ("GET", "HEAD"):
+                db.session.commit()
+            return _respond(result, success, response, etag)
+
+        bp.add_url_rule(rule, view.__name__, endpoint, methods=list(methods))
+        OPERATIONS.append(
+            Operation(
+                rule=rule,
+                methods=methods,
+                endpoint=view.__name__,
+                summary=summary,
+                tag=tag,
+                status=success,
+                auth=auth,
+                body=body,
+                query=query,
+                response=response,
+                errors=errors,
+                etag=etag is not None,
+            )
+        )
+        return endpoint
+
+    return decorate
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tokens and per-caller answers must never sit in a shared cache (RFC 6749 5.1 for the login answer)."""
+    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _path_ids(path_args: dict[str, int]) -> dict[str, Any]:
+    """Path parameters are row ids: one that no row can have is a 404 here, not an overflow in the database.
+
+    (A converter with ``max=`` would do it, but Werkzeug then answers 405 for the other methods of the URL.)
+    """
+    if any(not 1 <= value <= ID_MAX for value in path_args.values()):
+        raise NotFound()
+    return dict(path_args)
+
+
+def _respond(result: Any, status: int, model: type[BaseModel] | None, etag: Callable[[Any], str] | None) -> Response:
+    if model is None:
+        return Response(status=204)
+    payload = model.model_validate(result).model_dump_json()
+    response = Response(payload, status=status, content_type=JSON + "; charset=utf-8")
+    if etag is not None:
+        response.headers["ETag"] = etag(result)
+    return response
+
+
+def _parse(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        messages = {**_MESSAGES, **_QUERY_MESSAGES} if issubclass(model, QueryModel) else _MESSAGES
+        raise ApiProblem(422, INVALID_DETAIL, errors=_field_errors(exc, messages)) from exc
+
+
+def _field_errors(exc: ValidationError, messages: dict[str, str]) -> list[FieldError]:
+    """One entry per problem, with a dotted path; ``include_context=False`` keeps exceptions out of the body."""
+    return [
+        FieldError(
+            field=".".join(str(part) for part in error["loc"]) or None,
+            message=messages.get(error["type"], error["msg"]),
+        )
+        for error in exc.errors(include_context=False, include_url=False, include_input=False)
+    ]
+
+
+def _json_body() -> Any:
+    """The body as JSON, numbers with fractions as exact ``Decimal`` (so 0.1 stays 0.1; NaN reaches the rules)."""
+    if request.mimetype != JSON:
+        raise ApiProblem(415, f"Send the body as {JSON}.")
+    request.max_content_length = min(request.max_content_length or MAX_JSON_BYTES, MAX_JSON_BYTES)
+    try:
+        return json.loads(request.get_data(), parse_float=Decimal, parse_constant=Decimal)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise ApiProblem(400, "The body is not valid JSON.") from exc
+
+
+def _query_args() -> dict[str, str]:
+    """The query string, strictly: UTF-8, each parameter once, no NUL characters."""
+    try:
+        pairs = parse_qsl(request.query_string.decode(), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise ApiProblem(400, "The query string is not valid UTF-8.") from exc
+    args: dict[str, str] = {}
+    for key, value in pairs:
+        if key in args:
+            raise ApiProblem(400, f"The query parameter '{key}' is given more than once.")
+        args[key] = value
+    bad = [FieldError(field=key, message="must not contain NUL characters") for key, v in args.items() if "\x00" in v]
+    if bad:
+        raise ApiProblem(422, INVALID_DETAIL, errors=bad)
+    return args
+
+
+def _caller(*, required: bool) -> User | None:
+    """The user behind ``Authorization: Bearer``; the session cookie is never looked at."""
+    if "access_token" in request.args:
+        raise AuthenticationFailed("Send the access token in the Authorization header, never in the URL.")
+    header = request.headers.get("Authorization")
+    if header is None:
+        if required:
+            raise AuthenticationFailed(NO_TOKEN)
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AuthenticationFailed(INVALID_TOKEN)
+    return user_for_token(token)

@@ -1,0 +1,442 @@
+"""The API's request and response shapes, in pydantic v2; the OpenAPI document is generated from them.
+
+Request models check *types and shape* only, strictly: unknown fields are refused, ``true`` is not
+a number, ``"5"`` is not an integer and ``1.5`` is not a stock. The business rules (name lengths
+after trimming, price range and digits, references that must exist) stay in ``core.validation`` and
+the services, so pages and the API refuse the same values with the same words. The JSON Schema of a
+field documents only what the API enforces exactly; rules a schema cannot state are described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from flask import current_app
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from shopapp.core import validation
+from shopapp.core.errors import Invalid
+from shopapp.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from shopapp.products.models import MAX_PRICE, MAX_STOCK, ProductImage
+from shopapp.products.services import SORTS, STATUSES
+
+ID_MAX = validation.ID_MAX
+PAGE_MAX = 1_000_000  # keeps OFFSET inside 64 bits on both databases
+_INT_LIMIT = 2**64  # larger integral values are refused before int() (1e999999999 would take forever)
+
+
+def _error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", message)
+
+
+# --- request field types -----------------------------------------------------------------------
+
+
+def _json_int(value: Any) -> int:
+    """An integer, or an integral JSON number such as ``5.0``; never a bool, a string or a fraction."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and abs(value) < _INT_LIMIT and value == int(value):
+        return int(value)
+    raise _error("must be a whole number")
+
+
+def _json_int_or_null(value: Any) -> int | None:
+    return None if value is None else _json_int(value)
+
+
+def _storable_text(value: str) -> str:
+    """No database can store NUL or a lone surrogate (``"\\ud800"`` is valid JSON), whatever the field is for."""
+    if "\x00" in value:
+        raise _error("must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise _error("must be valid Unicode text") from exc
+    return value
+
+
+def _json_price(value: Any) -> Decimal | str | int:
+    """A JSON string or number; its digits and range are ``validation.price``'s business."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        raise _error('must be a decimal number given as a string or a number, such as "19.99"')
+    return value
+
+
+def _int_schema(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def JsonInt(low: int, high: int, *, nullable: bool = False) -> Any:
+    """An integer field documented as ``low … high``; the service enforces the same bounds exactly.
+
+    ``nullable`` is one validator rather than ``int | None``, so an error names the field, not a union arm.
+    """
+    if nullable:
+        schema = {"anyOf": [_int_schema(low, high), {"type": "null"}]}
+        return Annotated[int | None, PlainValidator(_json_int_or_null), WithJsonSchema(schema)]
+    return Annotated[int, PlainValidator(_json_int), WithJsonSchema(_int_schema(low, high))]
+
+
+BodyId = JsonInt(1, ID_MAX)
+NullableBodyId = JsonInt(1, ID_MAX, nullable=True)
+Stock = JsonInt(0, MAX_STOCK)
+StockDelta = JsonInt(-MAX_STOCK, MAX_STOCK)
+PriceIn = Annotated[
+    Decimal | str | int,
+    PlainValidator(_json_price),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "examples": ["19.99"]},
+                {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)},
+            ],
+            "description": f"A decimal with at most 2 fraction digits, 0 to {int(MAX_PRICE)}; a string keeps it exact.",
+        }
+    ),
+]
+JsonStr = Annotated[StrictStr, AfterValidator(_storable_text)]
+Name = Annotated[JsonStr, Field(description=f"1 to {validation.NAME_MAX} characters after trimming.")]
+Text = Annotated[JsonStr, Field(description=f"At most {validation.DESCRIPTION_MAX} characters.")]
+
+
+def _drop_null_defaults(schema: dict[str, Any]) -> None:
+    """Optional fields default to "not given", not to ``null``: say nothing about a default."""
+    for prop in schema.get("properties", {}).values():
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
+class RequestModel(BaseModel):
+    """A JSON body: nothing but the declared fields, no coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_drop_null_defaults)
+
+
+class RegisterIn(RequestModel):
+    email: JsonStr
+    password: Annotated[
+        JsonStr, Field(description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.")
+    ]
+    name: Name
+
+
+class LoginIn(RequestModel):
+    email: JsonStr
+    password: JsonStr
+
+
+class ShopCreate(RequestModel):
+    name: Name
+    description: Text = None  # type: ignore[assignment]
+    address: JsonStr = None  # type: ignore[assignment]
+    email: JsonStr = None  # type: ignore[assignment]
+    phone: JsonStr = None  # type: ignore[assignment]
+
+
+class ShopUpdate(RequestModel):
+    name: Name = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+    address: JsonStr = None  # type: ignore[assignment]
+    email: JsonStr = None  # type: ignore[assignment]
+    phone: JsonStr = None  # type: ignore[assignment]
+    is_active: StrictBool = None  # type: ignore[assignment]
+
+
+class CategoryCreate(RequestModel):
+    name: Name
+    description: Text = None  # type: ignore[assignment]
+    parent_id: NullableBodyId = None
+
+
+class CategoryUpdate(RequestModel):
+    name: Name = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+    parent_id: NullableBodyId = None
+
+
+class ProductCreate(RequestModel):
+    shop_id: BodyId
+    name: Name
+    price: PriceIn
+    stock: Stock
+    description: Text = None  # type: ignore[assignment]
+    category_id: NullableBodyId = None
+    is_active: StrictBool = None  # type: ignore[assignment]
+
+
+class ProductUpdate(RequestModel):
+    shop_id: BodyId = None  # type: ignore[assignment]
+    name: Name = None  # type: ignore[assignment]
+    price: PriceIn = None  # type: ignore[assignment]
+    stock: Stock = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+    category_id: NullableBodyId = None
+    is_active: StrictBool = None  # type: ignore[assignment]
+
+
+class StockIn(RequestModel):
+    delta: Annotated[StockDelta, Field(description="Added to the stock atomically; may be negative.")]
+
+
+# --- query string types --------------------------------------------------------------------------
+
+
+def _query_int(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if not (isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii() and len(value) <= 20):
+            raise _error("must be a whole number")
+        number = int(value)
+        if not low <= number <= high:
+            raise _error(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def QueryInt(low: int, high: int) -> Any:
+    return Annotated[int, PlainValidator(_query_int(low, high)), WithJsonSchema(_int_schema(low, high))]
+
+
+def _query_bool(value: Any) -> bool:
+    if value not in ("true", "false"):
+        raise _error("must be true or false")
+    return value == "true"
+
+
+def _query_price(value: Any) -> Decimal:
+    """A price filter obeys the price rule: 0 … 1 000 000 with at most two fraction digits."""
+    try:
+        return validation.price(value)
+    except Invalid as exc:
+        raise _error(exc.message) from exc
+
+
+def QueryChoice(choices: tuple[str, ...]) -> Any:
+    """One of ``choices``; the service checks the same tuple, this makes an empty value an error too."""
+
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise _error(f"must be one of {', '.join(choices)}")
+        return value
+
+    return Annotated[str, PlainValidator(parse), WithJsonSchema({"type": "string", "enum": list(choices)})]
+
+
+QueryId = QueryInt(1, ID_MAX)
+QueryBool = Annotated[bool, PlainValidator(_query_bool), WithJsonSchema({"type": "string", "enum": ["true", "false"]})]
+QueryPrice = Annotated[
+    Decimal,
+    PlainValidator(_query_price),
+    WithJsonSchema({"type": "string", "description": "A decimal such as 19.99, 0 to 1000000.", "examples": ["19.99"]}),
+]
+
+
+class QueryModel(BaseModel):
+    """Query parameters arrive as strings; each type above parses its own. Unknown ones are refused,
+    like unknown body fields, so a typo such as ``per-page`` is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
+
+
+class NoQuery(QueryModel):
+    """The query of an operation that takes no parameters."""
+
+
+class PageQuery(QueryModel):
+    page: QueryInt(1, PAGE_MAX) = 1  # type: ignore[valid-type]
+    per_page: QueryInt(1, MAX_PER_PAGE) = DEFAULT_PER_PAGE  # type: ignore[valid-type]
+
+
+class ShopListQuery(PageQuery):
+    q: Annotated[str, Field(description="Words in the shop's name or description.")] = None  # type: ignore[assignment]
+    owner_id: QueryId = None
+
+
+class CategoryListQuery(PageQuery):
+    parent_id: Annotated[QueryId, Field(description="Only the direct children of this category.")] = None
+
+
+class CatalogListQuery(PageQuery):
+    q: Annotated[str, Field(description="Full-text search over name and description; word prefixes match.")] = None  # type: ignore[assignment]
+    category_id: Annotated[QueryId, Field(description="This category and all below it.")] = None
+    shop_id: QueryId = None
+    min_price: QueryPrice = None  # type: ignore[assignment]
+    max_price: QueryPrice = None  # type: ignore[assignment]
+    in_stock: Annotated[QueryBool, Field(description="true: only products with stock > 0.")] = None  # type: ignore[assignment]
+    sort: Annotated[QueryChoice(SORTS), Field(description="Default: relevance when q is given, newest otherwise.")] = (
+        None  # type: ignore[assignment]
+    )
+
+
+class OwnProductsQuery(PageQuery):
+    status: QueryChoice(STATUSES) = "active"  # type: ignore[valid-type]
+
+
+# --- response types ------------------------------------------------------------------------------
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T20:15:00Z"]}),
+]
+PriceOut = Annotated[
+    Decimal,
+    PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["19.99"]}),
+]
+
+
+class ResponseModel(BaseModel):
+    """Built from ORM objects; lists exactly the fields a client may see."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(ResponseModel):
+    id: int
+    email: str
+    name: str
+    is_active: bool
+    created_at: Timestamp
+
+
+class TokenOut(ResponseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
+    expires_in: Annotated[int, Field(description="Seconds until the token expires.")]
+
+
+class ShopOut(ResponseModel):
+    id: int
+    owner_id: int
+    name: str
+    slug: str
+    description: str
+    address: str
+    email: str
+    phone: str
+    is_active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class CategoryOut(ResponseModel):
+    id: int
+    name: str
+    slug: str
+    description: str
+    parent_id: int | None
+    owner_id: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ImageOut(ResponseModel):
+    id: int
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    alt: str
+    position: Annotated[int, Field(description="0 is the primary image.")]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_image(cls, data: Any) -> Any:
+        """URLs are derived from the storage key; the key itself stays private."""
+        if isinstance(data, ProductImage):
+            return {
+                "id": data.id,
+                "url": f"/media/{data.storage_key}",
+                "thumbnail_url": f"/media/thumbnails/{data.storage_key}",
+                "width": data.width,
+                "height": data.height,
+                "alt": data.alt,
+                "position": data.position,
+            }
+        return data
+
+
+class ShopRef(ResponseModel):
+    id: int
+    name: str
+    slug: str
+
+
+class CategoryRef(ResponseModel):
+    id: int
+    name: str
+    slug: str
+
+
+class ProductOut(ResponseModel):
+    id: int
+    shop_id: int
+    category_id: int | None
+    name: str
+    slug: str
+    description: str
+    price: PriceOut
+    currency: Annotated[str, Field(default_factory=lambda: current_app.config["CURRENCY"])]
+    stock: int
+    is_active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    images: list[ImageOut]
+    shop: ShopRef
+    category: CategoryRef | None
+
+
+class PageOut(ResponseModel):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class ShopPage(PageOut):
+    items: list[ShopOut]
+
+
+class CategoryPage(PageOut):
+    items: list[CategoryOut]
+
+
+class ProductPage(PageOut):
+    items: list[ProductOut]
+
+
+class FieldError(BaseModel):
+    field: Annotated[str | None, Field(description="Dotted path of the field; null for the body as a whole.")]
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None

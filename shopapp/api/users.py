@@ -1,0 +1,78 @@
+"""Users and tokens: register, log in (throttled per account), who am I, log out everywhere, my products."""
+
+from __future__ import annotations
+
+from shopapp.api.operations import operation
+from shopapp.api.schemas import LoginIn, OwnProductsQuery, ProductPage, RegisterIn, TokenOut, UserOut
+from shopapp.auth import services as auth
+from shopapp.auth.models import User
+from shopapp.auth.throttle import check_login_allowed, record_failed_login
+from shopapp.auth.tokens import AccessToken, issue_access_token
+from shopapp.core.errors import AuthenticationFailed
+from shopapp.core.pagination import Page
+from shopapp.products import services as products
+from shopapp.products.models import Product
+
+TAG = "users"
+
+
+@operation(
+    "/users/register",
+    methods=("POST",),
+    summary="Create an account",
+    tag=TAG,
+    status=201,
+    body=RegisterIn,
+    response=UserOut,
+    errors=(409,),
+)
+def register(body: RegisterIn) -> User:
+    return auth.register(body.email, body.password, body.name)
+
+
+@operation(
+    "/users/login",
+    methods=("POST",),
+    summary="Get an access token",
+    tag=TAG,
+    body=LoginIn,
+    response=TokenOut,
+    errors=(401, 429),
+)
+def login(body: LoginIn) -> AccessToken:
+    """Unknown email and wrong password answer alike; failures count towards the account's throttle."""
+    check_login_allowed(body.email)
+    try:
+        user = auth.authenticate(body.email, body.password)
+    except AuthenticationFailed:
+        record_failed_login(body.email)
+        raise
+    return issue_access_token(user)
+
+
+@operation("/users/me", summary="The caller's account", tag=TAG, auth="required", response=UserOut)
+def me(user: User) -> User:
+    return user
+
+
+@operation(
+    "/users/logout",
+    methods=("POST",),
+    summary="Revoke every token issued to the caller so far",
+    tag=TAG,
+    auth="required",
+)
+def logout(user: User) -> None:
+    auth.end_all_sessions(user)
+
+
+@operation(
+    "/users/me/products",
+    summary="The caller's products across their shops",
+    tag=TAG,
+    auth="required",
+    query=OwnProductsQuery,
+    response=ProductPage,
+)
+def my_products(user: User, query: OwnProductsQuery) -> Page[Product]:
+    return products.list_user_products(user, status=query.status, page=query.page, per_page=query.per_page)

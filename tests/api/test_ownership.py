@@ -1,0 +1,151 @@
+"""Every mutating API route by {owner, another user, anonymous}, generated from the URL map so a new
+route cannot be forgotten; a refused request leaves the row exactly as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from shopapp.categories import services as categories
+from shopapp.categories.models import Category
+from shopapp.extensions import db
+from shopapp.products import services as products
+from shopapp.products.models import Product
+from shopapp.shops import services as shops
+from shopapp.shops.models import Shop
+from tests.api.conftest import snapshot
+
+READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Shop, Product, Category)
+    }
+
+
+@dataclass
+class World:
+    """Owner A's live shop, product and category, plus a soft-deleted shop and product of A."""
+
+    shop: Any
+    product: Any
+    category: Any
+    deleted_shop: Any
+    deleted_product: Any
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Callable[[World], str]
+    body: Callable[[World], dict[str, Any] | None]
+    target: Callable[[World], Any] | None
+    owner: int
+    other: int
+    anonymous: int = 401
+
+
+def _none(world: World) -> None:
+    return None
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("api.create_shop", "POST"): Case(lambda w: "/shops", lambda w: {"name": "New"}, None, 201, 201),
+    ("api.update_shop", "PUT"): Case(
+        lambda w: f"/shops/{w.shop.id}", lambda w: {"name": "X"}, lambda w: w.shop, 200, 403
+    ),
+    ("api.update_shop", "PATCH"): Case(
+        lambda w: f"/shops/{w.shop.id}", lambda w: {"name": "X"}, lambda w: w.shop, 200, 403
+    ),
+    ("api.delete_shop", "DELETE"): Case(lambda w: f"/shops/{w.shop.id}", _none, lambda w: w.shop, 204, 403),
+    ("api.restore_shop", "POST"): Case(
+        lambda w: f"/shops/{w.deleted_shop.id}/restore", _none, lambda w: w.deleted_shop, 200, 404
+    ),
+    ("api.create_category", "POST"): Case(lambda w: "/categories", lambda w: {"name": "New"}, None, 201, 201),
+    ("api.update_category", "PUT"): Case(
+        lambda w: f"/categories/{w.category.id}", lambda w: {"name": "X"}, lambda w: w.category, 200, 403
+    ),
+    ("api.update_category", "PATCH"): Case(
+        lambda w: f"/categories/{w.category.id}", lambda w: {"name": "X"}, lambda w: w.category, 200, 403
+    ),
+    ("api.delete_category", "DELETE"): Case(
+        lambda w: f"/categories/{w.category.id}", _none, lambda w: w.category, 204, 403
+    ),
+    ("api.create_product", "POST"): Case(
+        lambda w: "/products",
+        lambda w: {"shop_id": w.shop.id, "name": "New", "price": "1", "stock": 1},
+        lambda w: w.shop,
+        201,
+        403,
+    ),
+    ("api.update_product", "PUT"): Case(
+        lambda w: f"/products/{w.product.id}", lambda w: {"price": "0.01"}, lambda w: w.product, 200, 403
+    ),
+    ("api.update_product", "PATCH"): Case(
+        lambda w: f"/products/{w.product.id}", lambda w: {"price": "0.01"}, lambda w: w.product, 200, 403
+    ),
+    ("api.delete_product", "DELETE"): Case(lambda w: f"/products/{w.product.id}", _none, lambda w: w.product, 204, 403),
+    ("api.restore_product", "POST"): Case(
+        lambda w: f"/products/{w.deleted_product.id}/restore", _none, lambda w: w.deleted_product, 200, 404
+    ),
+    ("api.adjust_stock", "POST"): Case(
+        lambda w: f"/products/{w.product.id}/stock", lambda w: {"delta": 1}, lambda w: w.product, 200, 403
+    ),
+    ("api.logout", "POST"): Case(lambda w: "/users/logout", _none, None, 204, 204),
+}
+
+
+def test_every_mutating_api_route_is_in_the_matrix(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods or ()
+        if method not in READ_ONLY
+    }
+    assert routes - PUBLIC == set(CASES)
+
+
+@pytest.fixture
+def world(owner, make_shop, make_product, make_category) -> World:
+    shop = make_shop(owner, name="A's shop")
+    deleted_shop = make_shop(owner, name="A's old shop")
+    shops.delete_shop(owner, deleted_shop.id)
+    deleted_product = make_product(shop, name="Old mug")
+    products.delete_product(owner, deleted_product.id)
+    world = World(
+        shop=shop,
+        product=make_product(shop, name="Mug"),
+        category=categories.create_category(owner, {"name": "A's category"}),
+        deleted_shop=deleted_shop,
+        deleted_product=deleted_product,
+    )
+    db.session.commit()
+    return world
+
+
+@pytest.mark.parametrize("actor", ["owner", "other", "anonymous"])
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[1]} {r[0]}")
+def test_ownership_matrix(api, world, owner, other, route, actor):
+    case = CASES[route]
+    method = route[1]
+    as_ = {"owner": owner, "other": other, "anonymous": None}[actor]
+    expected = {"owner": case.owner, "other": case.other, "anonymous": case.anonymous}[actor]
+    target = case.target(world) if case.target else None
+    before = snapshot(target) if target is not None else None
+    counts = _row_counts()
+
+    response = api.call(method, case.path(world), as_=as_, json=case.body(world))
+
+    assert response.status_code == expected, response.get_data(as_text=True)
+    if expected >= 400:
+        assert response.mimetype == "application/problem+json"
+        assert _row_counts() == counts  # nothing created or removed
+        if target is not None:
+            assert snapshot(target) == before
