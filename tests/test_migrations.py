@@ -44,8 +44,13 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-# Migration 0002's FTS5 table and the shadow tables SQLite makes for it (PostgreSQL adds a column instead).
-FTS5_TABLES = {"product_fts", "product_fts_data", "product_fts_idx", "product_fts_docsize", "product_fts_config"}
+# The FTS5 tables of migrations 0002 (full text) and 0003 (trigrams), and the shadow tables SQLite
+# makes for each (PostgreSQL adds a column and indexes instead).
+FTS5_TABLES = {
+    f"{table}{shadow}"
+    for table in ("product_fts", "product_trgm")
+    for shadow in ("", "_data", "_idx", "_docsize", "_config")
+}
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):

@@ -212,7 +212,9 @@ def search_catalog(query: CatalogQuery) -> Page[Product]:
     sort = query.sort or ("relevance" if query.q else "newest")
     if sort not in SORTS:
         raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
-    stmt, rank = apply_search(_filtered(catalog_products(), query), query.q)
+    # Filters after the search: its exact-or-typo choice looks at the whole visible catalog.
+    stmt, rank = apply_search(catalog_products(), query.q)
+    stmt = _filtered(stmt, query)
     if sort != "relevance":
         order = _ORDER[sort]
     elif rank is None:
