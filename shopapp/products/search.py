@@ -19,10 +19,10 @@ Where the databases still differ (pinned by tests/test_search.py):
 - In a piece the tokenizer cuts in several tokens (``3.5mm``), FTS5 treats only the last
   token as a prefix, PostgreSQL every one.
 
-Typo tolerance (migration 0003): only when no visible product matches exactly, every word
-must instead be close to the product *name* (descriptions are not searched fuzzily), and the
-closest names rank first. Searches that match keep their speed and ranking; a correct word
-never goes down this path, even when the filters then leave nothing. The closeness differs:
+Typo tolerance (migration 0003, ``typos=True``): every word must be close to the product
+*name* (descriptions are not searched this way), and the closest names rank first. The catalog
+asks for it only when the exact search matches no visible product at all, so searches that
+match keep their speed and ranking. The closeness differs:
 
 - PostgreSQL: pg_trgm's strict word similarity, ``word <<% name`` (served by the trigram GIN
   index), at least ``pg_trgm.strict_word_similarity_threshold`` (0.5 by default): the shared
@@ -104,25 +104,23 @@ def search_terms(q: str | None) -> list[str]:
     return [word for word in words if _LETTER_OR_DIGIT.search(word)][:MAX_TERMS]
 
 
-def apply_search(stmt: Select[Any], q: str | None) -> tuple[Select[Any], ColumnElement[float] | None]:
+def apply_search(
+    stmt: Select[Any], q: str | None, *, typos: bool = False
+) -> tuple[Select[Any], ColumnElement[float] | None]:
     """Narrow a select of products to those matching ``q``, with its relevance (higher is better).
 
-    Returns ``stmt`` unchanged and no relevance when ``q`` has no words. Otherwise runs one
-    query, whether any product of ``stmt`` matches exactly, and falls back to the typo-tolerant
-    match when none does; so pass the visible catalog *before* the customer's filters, which
-    only narrow what this returns. This is the only place in the app that branches on the database.
+    Returns ``stmt`` unchanged and no relevance when ``q`` has no words. ``typos`` asks for the
+    typo-tolerant match instead of the exact one; the caller tries it only when the exact one
+    finds nothing (products/services.py). This is the only place in the app that branches on the database.
     """
     terms = search_terms(q)
     if not terms:
         return stmt, None
     if db.session.get_bind().dialect.name == "postgresql":
-        exact, fuzzy = _tsvector_match, _pg_trgm_match
+        match = _pg_trgm_match if typos else _tsvector_match
     else:
-        exact, fuzzy = _fts5_match, _fts5_trigram_match
-    matching, relevance = exact(stmt, terms)
-    if db.session.scalar(select(matching.exists())):
-        return matching, relevance
-    return fuzzy(stmt, terms)
+        match = _fts5_trigram_match if typos else _fts5_match
+    return match(stmt, terms)
 
 
 def _tsvector_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
