@@ -6,13 +6,14 @@ name match ranks above a description match. The user's text is never query synta
 split on white space and every piece goes to the database as one quoted string, so the
 database's own tokenizer cuts it exactly as it cut the indexed text (``3.5mm``, ``e-mail``).
 
-Where the databases still differ (pinned by tests/test_search.py):
+Where the databases still differ (pinned by tests/test_search.py and tests/test_search_typos.py):
 
 - Stemming: FTS5's ``porter`` is the original Porter stemmer, PostgreSQL's ``english`` is
   Snowball (Porter 2): ``skies`` is ``ski`` on SQLite but ``sky`` on PostgreSQL (also
   ``dying``, ``lying``, ``news``, ``generously``). Both find ``wallets`` in "Wallet".
 - PostgreSQL also indexes every word unstemmed (``simple``), so a prefix that runs past the
-  stem still matches there (``runn`` finds "Running", stem ``run``); FTS5 keeps stems only.
+  stem still matches there (``runn`` finds "Running", stem ``run``); FTS5 keeps stems only
+  (on SQLite the typo tolerance below finds it instead).
 - Accents: FTS5 folds them (``cafe`` finds "Café"); PostgreSQL keeps them (no ``unaccent``).
 - Scores: ``bm25`` and ``ts_rank_cd`` are different formulas, so the order among products
   of the same group (see ``_relevance``) may differ; the groups themselves do not.
@@ -25,9 +26,9 @@ asks for it only when the exact search matches no visible product at all, so sea
 match keep their speed and ranking. The closeness differs:
 
 - PostgreSQL: pg_trgm's strict word similarity, ``word <<% name`` (served by the trigram GIN
-  index), at least ``pg_trgm.strict_word_similarity_threshold`` (0.5 by default): the shared
-  trigrams over all trigrams of the word and of the most similar run of whole words of the
-  name. "lether" ~ "leather" 0.5, "heirlom" ~ "heirloom" 0.7, but "leather" !~ "feather".
+  index) at ``pg_trgm.strict_word_similarity_threshold`` (0.5 by default): the trigrams the
+  word shares with the most similar run of whole words of the name, over all the trigrams of
+  both. "lether" ~ "Leather" 0.5, "heirlom" ~ "Heirloom" 0.7, "leather" ~ "Feather" only 0.45.
 - SQLite has no such function. The FTS5 trigram table picks the names sharing a trigram with
   every word; of those, a name is kept if it contains ``SQLITE_TRIGRAM_SHARE`` (60 %) of each
   word's trigrams, counted anywhere in the name (`` word `` padded with one space each side, so
@@ -148,7 +149,7 @@ def _pg_trgm_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], Co
 
 
 def _fts5_trigram_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
-    """Every word shares 60 % of its trigrams with the name; relevance is the mean share.
+    """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name; relevance is the mean share.
 
     FTS5 finds the candidates by index (a trigram of the word's own letters, for every word),
     ``instr`` counts the shared trigrams of each candidate.
