@@ -69,7 +69,8 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):
 
 
 def test_search_migration_indexes_the_products_already_there(empty_database_url, tmp_path):
-    """0002 back-fills: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every row."""
+    """0002 and 0003 back-fill: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every
+    row and builds the trigram index over them."""
     app = create_app(base_config(empty_database_url, tmp_path))
     with app.app_context():
         upgrade(revision="0001")
@@ -88,6 +89,7 @@ def test_search_migration_indexes_the_products_already_there(empty_database_url,
             )
         upgrade()
         assert [p.name for p in search_catalog(CatalogQuery(q="lant")).items] == ["Storm Lantern"]
+        assert [p.name for p in search_catalog(CatalogQuery(q="latern")).items] == ["Storm Lantern"]  # 0003's index
         db.session.remove()
         db.engine.dispose()
 
