@@ -44,8 +44,13 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-# Migration 0002's FTS5 table and the shadow tables SQLite makes for it (PostgreSQL adds a column instead).
-FTS5_TABLES = {"product_fts", "product_fts_data", "product_fts_idx", "product_fts_docsize", "product_fts_config"}
+# The FTS5 tables of migrations 0002 (full text) and 0003 (trigrams), and the shadow tables SQLite
+# makes for each (PostgreSQL adds a column and indexes instead).
+FTS5_TABLES = {
+    f"{table}{shadow}"
+    for table in ("product_fts", "product_trgm")
+    for shadow in ("", "_data", "_idx", "_docsize", "_config")
+}
 
 
 def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):
@@ -64,7 +69,8 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_database_url, tmp_path):
 
 
 def test_search_migration_indexes_the_products_already_there(empty_database_url, tmp_path):
-    """0002 back-fills: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every row."""
+    """0002 and 0003 back-fill: FTS5 'rebuild' on SQLite; PostgreSQL computes the generated column for every
+    row and builds the trigram index over them."""
     app = create_app(base_config(empty_database_url, tmp_path))
     with app.app_context():
         upgrade(revision="0001")
@@ -83,6 +89,7 @@ def test_search_migration_indexes_the_products_already_there(empty_database_url,
             )
         upgrade()
         assert [p.name for p in search_catalog(CatalogQuery(q="lant")).items] == ["Storm Lantern"]
+        assert [p.name for p in search_catalog(CatalogQuery(q="latern")).items] == ["Storm Lantern"]  # 0003's index
         db.session.remove()
         db.engine.dispose()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,7 +21,7 @@ from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.search import apply_search
+from shopapp.products.search import apply_search, search_terms
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
@@ -208,11 +208,21 @@ def search_catalog(query: CatalogQuery) -> Page[Product]:
     """One page of the catalog, full-text searched by ``q`` (see products/search.py), filtered and sorted.
 
     ``relevance`` orders by search rank, ties newest first; without words to search it is ``newest``.
+    When the words match no visible product at all, the page is searched again tolerating typos;
+    words that match products, only none within the filters, give an empty page, not near misses.
     """
     sort = query.sort or ("relevance" if query.q else "newest")
     if sort not in SORTS:
         raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
-    stmt, rank = apply_search(_filtered(catalog_products(), query), query.q)
+    page = _catalog_page(query, sort)
+    if page.total == 0 and search_terms(query.q) and not _matches_any_product(query.q):
+        page = _catalog_page(query, sort, typos=True)
+    return page
+
+
+def _catalog_page(query: CatalogQuery, sort: str, *, typos: bool = False) -> Page[Product]:
+    stmt, rank = apply_search(catalog_products(), query.q, typos=typos)
+    stmt = _filtered(stmt, query)
     if sort != "relevance":
         order = _ORDER[sort]
     elif rank is None:
@@ -220,6 +230,16 @@ def search_catalog(query: CatalogQuery) -> Page[Product]:
     else:
         order = (rank.desc(), Product.id.desc())
     return paginate(_with_relations(stmt.order_by(*order)), query.page, query.per_page)
+
+
+def _matches_any_product(q: str | None) -> bool:
+    """Whether ``q`` matches any visible product exactly, filters aside.
+
+    A count, not EXISTS: under EXISTS's implicit LIMIT 1, PostgreSQL reads products in order
+    hoping for an early match, all of them when nothing matches (the very case that gets here).
+    """
+    stmt, _ = apply_search(catalog_products(), q)
+    return bool(db.session.scalar(select(func.count()).select_from(stmt.subquery())))
 
 
 def list_user_products(

@@ -1,0 +1,167 @@
+"""Typo tolerance: when nothing matches exactly, names close to the words (pg_trgm / FTS5 trigrams)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from shopapp.extensions import db
+from shopapp.products import services as products
+from shopapp.products.search import apply_search
+from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
+from shopapp.shops import services as shops
+from tests.conftest import ON_POSTGRES
+from tests.test_search import bulk_up_for_the_planner, counting_queries, names, query_plan
+
+# What only the typo fallback's SQL contains: the operator on PostgreSQL, the trigram table on SQLite.
+FALLBACK_MARK = "<<%" if ON_POSTGRES else "product_trgm"
+
+
+@pytest.fixture
+def catalog(make_shop, make_product):  # type: ignore[no-untyped-def]
+    """Created closest name first, so that newest-first ties would put it last: rank must order them."""
+    shop = make_shop()
+    for name, price in [
+        ("Leather Wallet", "40"),
+        ("Heirloom Vase", "90"),
+        ("Leather Belt", "25"),
+        ("Wale Print", "15"),
+        ("Feather Pillow", "20"),
+        ("Desk Lamp", "30"),
+    ]:
+        make_product(shop=shop, name=name, description="Nothing special.", price=Decimal(price))
+    return shop
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("lether", ["Leather Wallet", "Leather Belt"]),  # a letter missing
+        ("LETHER", ["Leather Wallet", "Leather Belt"]),
+        ("heirlom", ["Heirloom Vase"]),
+        ("lether walet", ["Leather Wallet"]),  # every word must be close to the name
+        ("wallet lether", ["Leather Wallet"]),  # a correct word with a typo: no exact match either
+        ("lether vase", []),
+        ("dsek lamp", []),  # two letters swapped in a short word: too far on both
+        ("qwerty", []),
+    ],
+)
+def test_typos_find_close_names(q, expected):
+    assert sorted(names(q)) == sorted(expected)
+
+
+def test_the_closest_name_ranks_first(catalog):
+    """Newer, "Wale Print" still ranks second: "walet" shares more with "Wallet" than with "Wale"."""
+    assert names("walet") == ["Leather Wallet", "Wale Print"]
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_correct_word_never_takes_the_typo_path():
+    """The exact results stand, even when the filters leave nothing ("Feather Pillow" is close to leather on SQLite)."""
+    with counting_queries() as statements:
+        assert names("leather") == ["Leather Belt", "Leather Wallet"]
+        assert names("leather", max_price=Decimal("20")) == []
+        assert names("pillow", sort="name") == ["Feather Pillow"]
+    assert not [s for s in statements if FALLBACK_MARK in s], statements
+
+
+@pytest.mark.usefixtures("catalog")
+def test_a_typo_takes_two_more_queries_than_an_exact_search():
+    with counting_queries() as statements:
+        assert names("heirlom", per_page=1) == ["Heirloom Vase"]
+    # exact count (0), exact matches regardless of filters (0), typo count, page, images
+    assert [FALLBACK_MARK in s for s in statements] == [False, False, True, True, False]
+
+
+def test_typo_results_are_filtered_sorted_paged_and_counted(make_shop, make_product, catalog):
+    other = make_shop(name="Other")
+    make_product(shop=other, name="Leather Gloves", price=Decimal("10"))
+    assert names("lether", sort="price_asc") == ["Leather Gloves", "Leather Belt", "Leather Wallet"]
+    assert names("lether", sort="name", shop_id=catalog.id) == ["Leather Belt", "Leather Wallet"]
+    assert names("lether", min_price=Decimal("20"), max_price=Decimal("30")) == ["Leather Belt"]
+    page = search_catalog(CatalogQuery(q="lether", sort="name", per_page=2, page=2))
+    assert (page.total, page.pages, [p.name for p in page.items]) == (3, 2, ["Leather Wallet"])
+
+
+def test_hidden_products_never_match_a_typo(make_user, make_shop, make_product):
+    """A hidden product spelt like the typo does not count as an exact match either."""
+    owner = make_user()
+    open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
+    make_product(shop=open_shop, name="Leather Wallet")
+    make_product(shop=open_shop, name="Lether Strap", is_active=False)
+    deleted = make_product(shop=open_shop, name="Leather Deleted")
+    products.delete_product(owner, deleted.id)
+    make_product(shop=closed_shop, name="Leather Closed Shop")
+    make_product(shop=gone_shop, name="Leather Gone Shop")
+    shops.update_shop(owner, closed_shop.id, {"is_active": False})
+    shops.delete_shop(owner, gone_shop.id)
+    db.session.commit()
+    page = search_catalog(CatalogQuery(q="lether"))
+    assert (page.total, [p.name for p in page.items]) == (1, ["Leather Wallet"])
+
+
+def test_renamed_products_are_found_by_typo_at_once(make_shop, make_product):
+    shop = make_shop()
+    product = make_product(shop=shop, name="Copper Kettle")
+    assert names("coper") == ["Copper Kettle"]
+    products.update_product(shop.owner, product.id, {"name": "Brass Teapot"})
+    db.session.commit()
+    assert (names("coper"), names("teapott")) == ([], ["Brass Teapot"])
+    db.session.delete(db.session.get(type(product), product.id))
+    db.session.commit()
+    make_product(shop=shop, name="Oak Chair")  # SQLite reuses the freed id: stale index rows would show here
+    assert (names("teapott"), names("chairr")) == ([], ["Oak Chair"])
+    if not ON_POSTGRES:  # FTS5 checks its index against the products table
+        db.session.execute(text("INSERT INTO product_trgm (product_trgm, rank) VALUES ('integrity-check', 1)"))
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"lether"',
+        "lether*",
+        "le'ther",
+        "lether\\",
+        "%lether_",
+        "le%%ther",
+        "<<% lether",
+        "lether:*",
+        "x" * 10_000,
+        "lether " * 100,
+        "a",
+        "ab lether",
+        "ß 茶 لثر",
+        "lether\x00walet",
+    ],
+)
+def test_hostile_typos_never_fail(q):
+    page = search_catalog(CatalogQuery(q=q))
+    assert page.total == len(page.items) <= 6
+
+
+def test_documented_typo_difference_between_the_databases(make_shop, make_product):
+    """SQLite counts a word's trigrams anywhere in the name; pg_trgm compares whole words, and
+    "feather" is another word than "leather" (strict word similarity 5/11, under 0.5)."""
+    shop = make_shop()
+    make_product(shop=shop, name="Feather Pillow")
+    make_product(shop=shop, name="Desk Lamp")
+    assert names("leather") == ([] if ON_POSTGRES else ["Feather Pillow"])
+
+
+def test_the_typo_fallback_uses_the_trigram_index(catalog):
+    """PostgreSQL: the GIN trigram index finds the candidates, no sequential scan of products;
+    SQLite: the FTS5 trigram table's own index."""
+    if ON_POSTGRES:
+        bulk_up_for_the_planner(catalog.id)
+    stmt, _ = apply_search(catalog_products(), "lether walet", typos=True)
+    plan = query_plan(stmt)
+    if ON_POSTGRES:
+        assert "Bitmap Index Scan on ix_products_name_trgm" in plan, plan
+        assert "Seq Scan on products" not in plan, plan
+    else:
+        assert "SCAN product_trgm VIRTUAL TABLE INDEX" in plan, plan
+    db.session.rollback()
