@@ -32,7 +32,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with existing data (a duplicate, or still in use).",
     412: "If-Match was given and is stale; nothing was written.",
     413: "The body is too large.",
-    415: "The body is not application/json.",
+    415: "The body is not of the media type the operation takes.",
     422: "Well-formed but invalid values; errors lists each one.",
     429: "Too many attempts; retry after Retry-After seconds.",
     500: "Unexpected server error (details are logged, never sent).",
@@ -40,6 +40,19 @@ _DESCRIPTIONS = {
 _ERROR_HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Always Bearer."}},
     429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+}
+_UPLOAD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "image": {
+            "type": "string",
+            "contentMediaType": "application/octet-stream",
+            "description": "A JPEG, PNG or WebP image (decided by its content), at most 10 MB.",
+        },
+        "alt": {"type": "string", "maxLength": 300, "description": "Alt text; the product's name if omitted."},
+    },
+    "required": ["image"],
+    "additionalProperties": False,
 }
 _IF_MATCH = {
     "name": "If-Match",
@@ -97,6 +110,8 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
     }
     if op.body is not None:
         spec["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
+    if op.upload:
+        spec["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_SCHEMA}}}
     if op.auth == "required":
         spec["security"] = [{"bearerAuth": []}]
     elif op.auth == "optional":
@@ -130,7 +145,7 @@ def _success(op: Operation) -> dict[str, Any]:
 
 def _errors(op: Operation) -> dict[str, Any]:
     codes = set(op.errors) | set(_ALWAYS)
-    if op.body is not None:
+    if op.body is not None or op.upload:
         codes |= set(_WITH_BODY)
     codes |= set(_WITH_QUERY)
     if op.auth != "none":

@@ -26,10 +26,12 @@ from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.extensions import db
+from shopapp.media.services import upload_limit
 
 Auth = Literal["none", "optional", "required"]
 JSON = "application/json"
 MAX_JSON_BYTES = 1024 * 1024
+UPLOAD_OVERHEAD = 64 * 1024  # multipart framing and the alt text around the image itself
 NO_TOKEN = "This operation needs an access token: send 'Authorization: Bearer <token>'."  # noqa: S105 - a message
 _MESSAGES = {
     "missing": "is required",
@@ -58,6 +60,7 @@ class Operation:
     response: type[BaseModel] | None
     errors: tuple[int, ...]
     etag: bool
+    upload: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -76,12 +79,14 @@ def operation(
     response: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     etag: Callable[[Any], str] | None = None,
+    upload: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
     (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
 
     ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
-    ``ETag`` header from the result.
+    ``ETag`` header from the result. ``upload=True`` takes a multipart body with one ``image`` file and an
+    optional ``alt`` text, given to the view as ``upload``.
     """
     success = status or (200 if response is not None else 204)
 
@@ -96,6 +101,8 @@ def operation(
                 kwargs["query"] = parsed_query
             if body is not None:
                 kwargs["body"] = _parse(body, _json_body())
+            if upload:
+                kwargs["upload"] = _image_upload()
             result = view(**kwargs)
             if request.method not in ("GET", "HEAD"):
                 db.session.commit()
@@ -116,6 +123,7 @@ def operation(
                 response=response,
                 errors=errors,
                 etag=etag is not None,
+                upload=upload,
             )
         )
         return endpoint
@@ -179,6 +187,30 @@ def _json_body() -> Any:
         return json.loads(request.get_data(), parse_float=Decimal, parse_constant=Decimal)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ApiProblem(400, "The body is not valid JSON.") from exc
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    data: bytes
+    alt: str | None
+
+
+def _image_upload() -> ImageUpload:
+    """The ``image`` part of a multipart body (and ``alt``); too large a body is refused before it is read."""
+    if request.mimetype != "multipart/form-data":
+        raise ApiProblem(415, "Send the image as multipart/form-data with an 'image' part.")
+    limit = upload_limit() + UPLOAD_OVERHEAD
+    if (request.content_length or 0) > limit:
+        raise ApiProblem(413, f"The image is larger than {upload_limit() // (1024 * 1024)} MB.")
+    request.max_content_length = limit  # a body without Content-Length is cut off while it streams in
+    unknown = (set(request.form) - {"alt"}) | (set(request.files) - {"image"})
+    problems = [FieldError(field=name, message="is not a field you can send") for name in sorted(unknown)]
+    image = request.files.get("image")
+    if image is None:
+        problems.append(FieldError(field="image", message="is required"))
+    if problems:
+        raise ApiProblem(422, INVALID_DETAIL, errors=problems)
+    return ImageUpload(data=image.read(), alt=request.form.get("alt"))  # type: ignore[union-attr]
 
 
 def _query_args() -> dict[str, str]:

@@ -1,5 +1,5 @@
 """Products: the public catalog; the shop's owner creates, edits (optionally with If-Match), deletes,
-restores and adjusts stock. Image endpoints belong to the images feature."""
+restores, adjusts stock, and uploads, deletes and orders images."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import re
 
 from flask import request
 
-from shopapp.api.operations import operation
+from shopapp.api.operations import ImageUpload, operation
 from shopapp.api.schemas import (
     CatalogListQuery,
+    ImageList,
+    ImageOrderIn,
+    ImageOut,
     ProductCreate,
     ProductOut,
     ProductPage,
@@ -18,8 +21,9 @@ from shopapp.api.schemas import (
 )
 from shopapp.auth.models import User
 from shopapp.core.pagination import Page
+from shopapp.media import services as media
 from shopapp.products import services as products
-from shopapp.products.models import Product
+from shopapp.products.models import Product, ProductImage
 
 TAG = "products"
 ONE = "/products/<int:product_id>"
@@ -136,3 +140,44 @@ def restore_product(product_id: int, user: User) -> Product:
 )
 def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
     return products.adjust_stock(user, product_id, body.delta)
+
+
+@operation(
+    ONE + "/upload-image",
+    methods=("POST",),
+    summary="Add an image (multipart: image, optional alt); JPEG, PNG or WebP by content, at most 10 per product",
+    tag=TAG,
+    status=201,
+    auth="required",
+    upload=True,
+    response=ImageOut,
+    errors=(403, 404, 409),
+)
+def upload_image(product_id: int, user: User, upload: ImageUpload) -> ProductImage:
+    return media.add_image(user, product_id, upload.data, upload.alt)
+
+
+@operation(
+    ONE + "/images/<int:image_id>",
+    methods=("DELETE",),
+    summary="Delete one of the product's images (its files go once the deletion is committed)",
+    tag=TAG,
+    auth="required",
+    errors=(403, 404),
+)
+def delete_image(product_id: int, image_id: int, user: User) -> None:
+    media.delete_image(user, product_id, image_id)
+
+
+@operation(
+    ONE + "/images/order",
+    methods=("PUT",),
+    summary="Put the product's images in this order; the first becomes the primary image",
+    tag=TAG,
+    auth="required",
+    body=ImageOrderIn,
+    response=ImageList,
+    errors=(403, 404),
+)
+def order_images(product_id: int, user: User, body: ImageOrderIn) -> list[ProductImage]:
+    return media.reorder_images(user, product_id, body.image_ids)

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    RootModel,
     StrictBool,
     StrictStr,
     WithJsonSchema,
@@ -32,7 +33,8 @@ from pydantic_core import PydanticCustomError
 from shopapp.core import validation
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
-from shopapp.products.models import MAX_PRICE, MAX_STOCK, ProductImage
+from shopapp.media.services import image_urls
+from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
@@ -188,6 +190,13 @@ class ProductUpdate(RequestModel):
     description: Text = None  # type: ignore[assignment]
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
+
+
+class ImageOrderIn(RequestModel):
+    image_ids: Annotated[
+        list[BodyId],
+        Field(max_length=MAX_IMAGES_PER_PRODUCT, description="Every image id of the product, in the new order."),
+    ]
 
 
 class StockIn(RequestModel):
@@ -366,16 +375,21 @@ class ImageOut(ResponseModel):
     def _from_image(cls, data: Any) -> Any:
         """URLs are derived from the storage key; the key itself stays private."""
         if isinstance(data, ProductImage):
+            urls = image_urls(data)
             return {
                 "id": data.id,
-                "url": f"/media/{data.storage_key}",
-                "thumbnail_url": f"/media/thumbnails/{data.storage_key}",
+                "url": urls["large"],
+                "thumbnail_url": urls["small"],
                 "width": data.width,
                 "height": data.height,
                 "alt": data.alt,
                 "position": data.position,
             }
         return data
+
+
+class ImageList(RootModel[list[ImageOut]]):
+    """A bare JSON array of images, in display order."""
 
 
 class ShopRef(ResponseModel):

@@ -13,20 +13,23 @@ from sqlalchemy import func, select
 from shopapp.categories import services as categories
 from shopapp.categories.models import Category
 from shopapp.extensions import db
+from shopapp.media import services as media
 from shopapp.products import services as products
-from shopapp.products.models import Product
+from shopapp.products.models import Product, ProductImage
 from shopapp.shops import services as shops
 from shopapp.shops.models import Shop
 from tests.api.conftest import snapshot
+from tests.media.files import webp
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
+MULTIPART = {("api.upload_image", "POST")}  # owner / other / anonymous in test_images.py
 
 
 def _row_counts() -> dict[str, int]:
     return {
         model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Shop, Product, Category)
+        for model in (Shop, Product, Category, ProductImage)
     }
 
 
@@ -39,6 +42,7 @@ class World:
     category: Any
     deleted_shop: Any
     deleted_product: Any
+    image: Any
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,16 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.adjust_stock", "POST"): Case(
         lambda w: f"/products/{w.product.id}/stock", lambda w: {"delta": 1}, lambda w: w.product, 200, 403
     ),
+    ("api.delete_image", "DELETE"): Case(
+        lambda w: f"/products/{w.product.id}/images/{w.image.id}", _none, lambda w: w.image, 204, 403
+    ),
+    ("api.order_images", "PUT"): Case(
+        lambda w: f"/products/{w.product.id}/images/order",
+        lambda w: {"image_ids": [w.image.id]},
+        lambda w: w.image,
+        200,
+        403,
+    ),
     ("api.logout", "POST"): Case(lambda w: "/users/logout", _none, None, 204, 204),
 }
 
@@ -109,7 +123,7 @@ def test_every_mutating_api_route_is_in_the_matrix(app):
         for method in rule.methods or ()
         if method not in READ_ONLY
     }
-    assert routes - PUBLIC == set(CASES)
+    assert routes - PUBLIC - MULTIPART == set(CASES)
 
 
 @pytest.fixture
@@ -119,12 +133,14 @@ def world(owner, make_shop, make_product, make_category) -> World:
     shops.delete_shop(owner, deleted_shop.id)
     deleted_product = make_product(shop, name="Old mug")
     products.delete_product(owner, deleted_product.id)
+    product = make_product(shop, name="Mug")
     world = World(
         shop=shop,
-        product=make_product(shop, name="Mug"),
+        product=product,
         category=categories.create_category(owner, {"name": "A's category"}),
         deleted_shop=deleted_shop,
         deleted_product=deleted_product,
+        image=media.add_image(owner, product.id, webp()),
     )
     db.session.commit()
     return world

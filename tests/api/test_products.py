@@ -221,28 +221,6 @@ def test_stock_adjustments_are_atomic_and_bounded(api, owner, make_shop, make_pr
     assert snapshot(product) == before
 
 
-def test_images_are_serialised_with_their_fields(api, owner, make_shop, make_product):
-    from shopapp.products.models import ProductImage
-
-    product = make_product(make_shop(owner))
-    db.session.add(
-        ProductImage(product_id=product.id, storage_key="ab/cd.webp", width=640, height=480, alt="Front", position=0)
-    )
-    db.session.commit()
-    images = api.get(f"/products/{product.id}").get_json()["images"]
-    assert images == [
-        {
-            "id": images[0]["id"],
-            "url": "/media/ab/cd.webp",
-            "thumbnail_url": "/media/thumbnails/ab/cd.webp",
-            "width": 640,
-            "height": 480,
-            "alt": "Front",
-            "position": 0,
-        }
-    ]
-
-
 def test_catalog_page_costs_the_same_queries_for_more_products(api, owner, make_shop, make_product, make_category):
     from sqlalchemy import event
 
