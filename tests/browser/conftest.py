@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
 from waitress import create_server
 
 from shopapp import create_app
-from tests.conftest import base_config
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +57,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> Iterator[LiveServer]:
+    """On PostgreSQL runs the server uses the test database (migrated by ``database_template``)."""
     _require_chromium()
     workdir = tmp_path_factory.mktemp("live")
-    app = create_app(base_config(f"sqlite:///{workdir / 'live.db'}", workdir))
+    url = TEST_DATABASE_URL if ON_POSTGRES else f"sqlite:///{workdir / 'live.db'}"
+    app = create_app(base_config(url, workdir))
     with app.app_context():
         upgrade()
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
