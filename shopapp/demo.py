@@ -141,7 +141,8 @@ def demo_image(name: str, colour: str, rng: random.Random) -> bytes:
     )
     draw.ellipse((x + 90, y + 90, x + 170, y + 170), fill=base)
     font = ImageFont.load_default(size=34)
-    draw.text((400, 520), name, fill=(255, 255, 255), font=font, anchor="mm")
+    ink = (40, 40, 40) if sum(light) / 3 > 170 else (255, 255, 255)  # readable on light and dark palettes
+    draw.text((400, 520), name, fill=ink, font=font, anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
