@@ -124,21 +124,31 @@ def _operation_id(op: Operation, method: str) -> str:
 
 
 def _links(op: Operation) -> dict[str, Any]:
-    """From a create (201 on a collection) to the operations on the new row, its id taken from the answer.
+    """From a create (201 on a collection) to what can use the new row, its id taken from the answer.
 
     OpenAPI links tell clients, and schemathesis' stateful run, how calls chain: POST /shops, then
-    GET/PATCH/DELETE /shops/{shop_id} with ``$response.body#/id``. Restore is left out: it is a 404 for
-    a live row, and after a delete schemathesis expects the row to stay gone.
+    GET/PATCH/DELETE /shops/{shop_id} with ``$response.body#/id``, and POST /products with that id as
+    ``shop_id`` in the body. Restore is left out: it is a 404 for a live row, and after a delete
+    schemathesis expects the row to stay gone.
     """
     if op.status != 201 or _PATH_PARAM.search(op.rule):
         return {}
+    new_id = "$response.body#/id"
     links: dict[str, Any] = {}
+    item_param = None
     for other in OPERATIONS:
         params = _PATH_PARAM.findall(other.rule)
-        if len(params) == 1 and other.rule.startswith(op.rule + "/<") and not other.endpoint.startswith("restore_"):
-            for method in other.methods:
-                target = _operation_id(other, method)
-                links[target] = {"operationId": target, "parameters": {f"path.{params[0]}": "$response.body#/id"}}
+        if len(params) == 1 and other.rule.startswith(op.rule + "/<"):
+            item_param = params[0]
+            if not other.endpoint.startswith("restore_"):
+                for method in other.methods:
+                    target = _operation_id(other, method)
+                    links[target] = {"operationId": target, "parameters": {f"path.{item_param}": new_id}}
+    for other in OPERATIONS:
+        creates = other.status == 201 and other.body is not None and not _PATH_PARAM.search(other.rule)
+        if item_param and creates and item_param in other.body.model_fields:  # type: ignore[union-attr]
+            target = _operation_id(other, "POST")
+            links[target] = {"operationId": target, "requestBody": {item_param: new_id}}
     return links
 
 

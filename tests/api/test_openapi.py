@@ -145,6 +145,7 @@ def test_create_operations_link_to_the_new_row(spec):
     links = spec["paths"]["/api/v1/shops"]["post"]["responses"]["201"]["links"]
     assert links["get_shop"] == {"operationId": "get_shop", "parameters": {"path.shop_id": "$response.body#/id"}}
     assert {"update_shop_patch", "delete_shop"} <= set(links) and "restore_shop" not in set(links)
+    assert links["create_product"]["requestBody"] == {"shop_id": "$response.body#/id"}
     assert "adjust_stock" in spec["paths"]["/api/v1/products"]["post"]["responses"]["201"]["links"]
     assert "get_category" in spec["paths"]["/api/v1/categories"]["post"]["responses"]["201"]["links"]
 
