@@ -102,7 +102,7 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def _operation(op: Operation, method: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "operationId": op.endpoint if len(op.methods) == 1 else f"{op.endpoint}_{method.lower()}",
+        "operationId": _operation_id(op, method),
         "summary": op.summary,
         "tags": [op.tag],
         "parameters": _parameters(op),
@@ -119,6 +119,39 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
     return spec
 
 
+def _operation_id(op: Operation, method: str) -> str:
+    return op.endpoint if len(op.methods) == 1 else f"{op.endpoint}_{method.lower()}"
+
+
+def _links(op: Operation) -> dict[str, Any]:
+    """From a create (201 on a collection) to what can use the new row, its id taken from the answer.
+
+    OpenAPI links tell clients, and schemathesis' stateful run, how calls chain: POST /shops, then
+    GET/PATCH/DELETE /shops/{shop_id} with ``$response.body#/id``, and POST /products with that id as
+    ``shop_id`` in the body. Restore is left out: it is a 404 for a live row, and after a delete
+    schemathesis expects the row to stay gone.
+    """
+    if op.status != 201 or _PATH_PARAM.search(op.rule):
+        return {}
+    new_id = "$response.body#/id"
+    links: dict[str, Any] = {}
+    item_param = None
+    for other in OPERATIONS:
+        params = _PATH_PARAM.findall(other.rule)
+        if len(params) == 1 and other.rule.startswith(op.rule + "/<"):
+            item_param = params[0]
+            if not other.endpoint.startswith("restore_"):
+                for method in other.methods:
+                    target = _operation_id(other, method)
+                    links[target] = {"operationId": target, "parameters": {f"path.{item_param}": new_id}}
+    for other in OPERATIONS:
+        creates = other.status == 201 and other.body is not None and not _PATH_PARAM.search(other.rule)
+        if item_param and creates and item_param in other.body.model_fields:  # type: ignore[union-attr]
+            target = _operation_id(other, "POST")
+            links[target] = {"operationId": target, "requestBody": {item_param: new_id}}
+    return links
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     id_schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
     params = [{"name": n, "in": "path", "required": True, "schema": id_schema} for n in _PATH_PARAM.findall(op.rule)]
@@ -133,13 +166,13 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
 
 def _success(op: Operation) -> dict[str, Any]:
     if op.response is None:
-        return {"description": "Done; no content."}
-    success: dict[str, Any] = {
-        "description": HTTP_STATUS_CODES[op.status],
-        "content": {JSON: {"schema": _ref(op.response)}},
-    }
+        success: dict[str, Any] = {"description": "Done; no content."}
+    else:
+        success = {"description": HTTP_STATUS_CODES[op.status], "content": {JSON: {"schema": _ref(op.response)}}}
     if op.etag:
         success["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "Send it back in If-Match."}}
+    if links := _links(op):
+        success["links"] = links
     return success
 
 

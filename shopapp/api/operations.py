@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from flask import Response, request
+from flask import Response, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import NotFound
 
@@ -242,4 +242,6 @@ def _caller(*, required: bool) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token or " " in token:
         raise AuthenticationFailed(INVALID_TOKEN)
-    return user_for_token(token)
+    user = user_for_token(token)
+    g.user_id = user.id  # for the request log line, which cannot see a token's user otherwise
+    return user

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
 
@@ -17,6 +17,7 @@ class RegisterForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired()], render_kw={"autocomplete": "username"})
     password = PasswordField("Password", validators=[InputRequired()], render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Remember me on this device")
     next = HiddenField()
     submit = SubmitField("Log in")
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from shopapp.auth import services
 from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from shopapp.auth.models import User
+from shopapp.auth.throttle import Throttled, check_login_allowed, record_failed_login
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.core.forms import REFUSALS, refused_status, show_refusal
 from shopapp.extensions import db
@@ -34,10 +35,14 @@ def local_target(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _start_session(user: User) -> None:
-    """Log ``user`` in on a fresh session: nothing planted before login survives, the CSRF token included."""
+def _start_session(user: User, *, remember: bool = False) -> None:
+    """Log ``user`` in on a fresh session: nothing planted before login survives, the CSRF token included.
+
+    ``remember`` adds Flask-Login's remember cookie (``REMEMBER_COOKIE_DURATION``, 30 days at most); it
+    carries the same ``"id:version"`` as the session, so logging out anywhere ends it too.
+    """
     session.clear()
-    login_user(user)
+    login_user(user, remember=remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -66,16 +71,30 @@ def login() -> ResponseReturnValue:
         return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data)
+            check_login_allowed(form.email.data)
+            user = _authenticate(form.email.data, form.password.data)
+        except Throttled as error:
+            form.form_errors.append(error.message)
+            page = render_template("auth/login.html", form=form)
+            return page, error.status, {"Retry-After": str(error.retry_after)}
         except AuthenticationFailed as error:
             db.session.rollback()
             form.form_errors.append(error.message)
         else:
             db.session.commit()  # authenticate may have upgraded the password hash
-            _start_session(user)
+            _start_session(user, remember=form.remember.data)
             flash("You are logged in.", "success")
             return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     return render_template("auth/login.html", form=form), refused_status()
+
+
+def _authenticate(email: str, password: str) -> User:
+    """``services.authenticate``, counting a failure towards the account's throttle (shared with the API)."""
+    try:
+        return services.authenticate(email, password)
+    except AuthenticationFailed:
+        record_failed_login(email)
+        raise
 
 
 @bp.post("/logout")
@@ -84,8 +103,9 @@ def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         services.end_all_sessions(current_user)
         db.session.commit()
-    logout_user()
+    # Clear first: logout_user then leaves its note to delete the remember-me cookie in the fresh session.
     session.clear()
+    logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("products.catalog"))
 

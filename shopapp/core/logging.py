@@ -47,7 +47,7 @@ def configure_logging(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "-")
         started = g.get("request_started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        user_id = current_user.get_id().split(":")[0] if g.get("_login_user") and current_user.is_authenticated else "-"
+        user_id = _user_id()
         # The path only: query strings may carry secrets (a token pasted in a URL) and are never logged.
         logger.info(
             "method=%s path=%s status=%s duration_ms=%.1f user_id=%s",
@@ -58,3 +58,15 @@ def configure_logging(app: Flask) -> None:
             user_id,
         )
         return response
+
+
+def _user_id() -> str:
+    """Who made the request: the API's bearer-token user (``g.user_id``) or the session's, else ``-``.
+
+    Flask-Login's user is only read when the request already loaded it, so logging never costs a query.
+    """
+    if g.get("user_id") is not None:
+        return str(g.user_id)
+    if g.get("_login_user") is not None and current_user.is_authenticated:
+        return current_user.get_id().split(":")[0]
+    return "-"

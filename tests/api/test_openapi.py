@@ -7,12 +7,18 @@ import os
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import validate
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
+from sqlalchemy import delete
 
 from shopapp.api.openapi import openapi_document
+from shopapp.auth.models import User
+from shopapp.categories.models import Category
+from shopapp.extensions import db, limiter
+from shopapp.products.models import Product, ProductImage
+from shopapp.shops.models import Shop
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3"))
 # A schema cannot state every business rule (names after trimming, an existing shop_id, a fresh
@@ -126,3 +132,80 @@ def test_api_conforms_with_a_token(app, api, owner, make_shop, make_product, mak
     ids = {"shop_id": product.shop_id, "product_id": product.id, "category_id": make_category(owner).id}
     wanted = {name: value for name, value in ids.items() if "{" + name + "}" in path}
     _fuzz(app, method, path, mode, headers=lambda: api.auth(owner), path_parameters=wanted)
+
+
+# Stateful: schemathesis chains calls along the document's links (create a shop, then read, edit,
+# delete and restore that shop), checking every answer with all default checks. CI-sized by default;
+# raise the env vars for a long run, e.g. SCHEMATHESIS_STATEFUL_EXAMPLES=500 SCHEMATHESIS_STATEFUL_STEPS=50.
+STATEFUL_EXAMPLES = int(os.environ.get("SCHEMATHESIS_STATEFUL_EXAMPLES", "15"))
+STATEFUL_STEPS = int(os.environ.get("SCHEMATHESIS_STATEFUL_STEPS", "10"))
+
+
+def test_create_operations_link_to_the_new_row(spec):
+    links = spec["paths"]["/api/v1/shops"]["post"]["responses"]["201"]["links"]
+    assert links["get_shop"] == {"operationId": "get_shop", "parameters": {"path.shop_id": "$response.body#/id"}}
+    assert {"update_shop_patch", "delete_shop"} <= set(links) and "restore_shop" not in set(links)
+    assert links["create_product"]["requestBody"] == {"shop_id": "$response.body#/id"}
+    assert "adjust_stock" in spec["paths"]["/api/v1/products"]["post"]["responses"]["201"]["links"]
+    assert "get_category" in spec["paths"]["/api/v1/categories"]["post"]["responses"]["201"]["links"]
+
+
+def _reset_catalog(keep: User | None) -> None:
+    """Delete every row the API can create, except the ``keep`` user, and forget failed logins."""
+    for model in (ProductImage, Product, Shop, Category):
+        db.session.execute(delete(model))
+    db.session.execute(delete(User).where(User.id != (keep.id if keep else 0)))
+    db.session.commit()
+    limiter.reset()
+
+
+# Only the document's own links: schemathesis' inferred ones would also chain POST /shops into
+# POST /shops/{id}/restore, which is a 404 by design for a live row (see test_shops.py).
+STATEFUL_CONFIG = (
+    SCHEMATHESIS_CONFIG
+    + """
+[phases.stateful.inference]
+algorithms = []
+"""
+)
+
+
+def _run_stateful(app, token=None, keep: User | None = None) -> None:  # type: ignore[no-untyped-def]
+    config = SchemathesisConfig.from_str(STATEFUL_CONFIG)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
+    if token is not None:
+        # Registered as the schema's auth, so schemathesis knows the token is real: its auth checks then
+        # remove or spoil it on purpose and expect 401. Fetched per call, as a step may have logged out.
+        @schema.auth(refresh_interval=None)
+        class OwnerToken:
+            def get(self, case, context):  # type: ignore[no-untyped-def]
+                return token()
+
+            def set(self, case, data, context):  # type: ignore[no-untyped-def]
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    class Scenario(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            """Each scenario starts from the same rows, so a scenario replays the same (Hypothesis needs that)."""
+            _reset_catalog(keep=keep)
+
+    Scenario.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            # No shrinking: scenarios share one database, so replaying a shorter one would meet other rows.
+            phases=[Phase.generate],
+            database=None,
+        )
+    )
+
+
+def test_api_conforms_statefully_anonymously(app):
+    _run_stateful(app)
+
+
+def test_api_conforms_statefully_with_a_token(app, api, owner):
+    _run_stateful(app, token=lambda: api.token(owner), keep=owner)

@@ -7,10 +7,13 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
+from shopapp.auth.tokens import issue_access_token
 from shopapp.core.errors import Conflict
 from shopapp.extensions import db
 from shopapp.products import services as products
@@ -76,3 +79,40 @@ def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app,
     # Only decrements are ever refused, and only because the stock had run out.
     assert all(delta == -1 for delta, outcome in zip(deltas, outcomes, strict=True) if outcome == "conflict")
     assert len(accepted) >= 30
+
+
+def over_http(app, requests: list[Callable[[FlaskClient], TestResponse]]) -> list[int]:
+    """Send each request from its own thread and client, all released together; their statuses."""
+    statuses = [0] * len(requests)
+
+    def job(index: int, send: Callable[[FlaskClient], TestResponse]) -> Callable[[], None]:
+        def run() -> None:
+            statuses[index] = send(app.test_client()).status_code
+
+        return run
+
+    outcomes = run_at_once(app, [job(i, send) for i, send in enumerate(requests)])
+    assert set(outcomes) == {"ok"}, Counter(outcomes)
+    return statuses
+
+
+def test_twenty_simultaneous_api_registrations_answer_one_201_and_nineteen_409(app):
+    body = {"password": "a good password", "name": "Racer"}
+    bodies = [{**body, "email": "a@x.com" if n % 2 else "A@X.com"} for n in range(20)]
+    statuses = over_http(app, [lambda c, b=b: c.post("/api/v1/users/register", json=b) for b in bodies])
+    assert Counter(statuses) == Counter({201: 1, 409: 19})
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_fifty_simultaneous_api_stock_adjustments_are_atomic(app, make_product):
+    product = make_product(stock=20)
+    product_id = product.id
+    headers = {"Authorization": f"Bearer {issue_access_token(product.shop.owner).access_token}"}
+    deltas = [-1] * 40 + [+1] * 10
+    url = f"/api/v1/products/{product_id}/stock"
+    statuses = over_http(app, [lambda c, d=d: c.post(url, json={"delta": d}, headers=headers) for d in deltas])
+    assert set(statuses) <= {200, 409}, Counter(statuses)
+    accepted = sum(delta for delta, status in zip(deltas, statuses, strict=True) if status == 200)
+    db.session.expire_all()
+    assert db.session.get(Product, product_id).stock == 20 + accepted >= 0
+    assert all(delta == -1 for delta, status in zip(deltas, statuses, strict=True) if status == 409)
