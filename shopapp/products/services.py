@@ -234,16 +234,19 @@ def _catalog_page(query: CatalogQuery, sort: str, *, typos: bool = False) -> Pag
 
 
 def _ranked(stmt: Select[Any], rank: ColumnElement[float]) -> Select[Any]:
-    """``stmt`` by relevance: the first ``EXACT_TOTAL_UP_TO`` matches found, ranked.
+    """The products of ``stmt`` by relevance: the first ``EXACT_TOTAL_UP_TO`` matches found, ranked.
 
     Ranking reads every match's text: for a word in 200 000 products that took half a second, to
     show 20 of them. So the database takes the first matches it finds, in no particular order, and
     ranks those: all of them when the total is exact; beyond it (the total is then a lower bound)
     a search by relevance pages through that sample, name matches first, and other orders through
-    every match.
+    every match. The sample is ranked on its own, sorted, and only the rows of the page are then
+    joined to their shop and category (the joins kept the sample's order).
     """
-    candidates = stmt.with_only_columns(Product.id).limit(EXACT_TOTAL_UP_TO)
-    return stmt.where(Product.id.in_(candidates.scalar_subquery())).order_by(rank.desc(), Product.id.desc())
+    sample = stmt.with_only_columns(Product.id, rank.label("rank")).limit(EXACT_TOTAL_UP_TO).subquery("sample")
+    order = (sample.c.rank.desc(), sample.c.id.desc())
+    ranked = select(sample.c.id, sample.c.rank).order_by(*order).subquery("ranked")
+    return select(Product).join(ranked, ranked.c.id == Product.id).order_by(ranked.c.rank.desc(), ranked.c.id.desc())
 
 
 def _matches_any_product(q: str | None) -> bool:
