@@ -46,6 +46,8 @@ TARGETS = {  # scenario: minimum throughput as a fraction of the bare app's (iss
     "html catalog search": 0.3,
     "html product page": 0.5,
 }
+P99_TARGET_MS = 100  # the searches and the filtered listing, at 1 000 000 products (issue 6)
+P99_TARGETED = ("api search, common word", "api search, rare word", "api filtered listing")
 
 
 def free_port() -> int:
@@ -144,7 +146,7 @@ def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, f
             results["bare app (SELECT 1)"] = wrk(f"{bare}/", duration, connections)
         with gunicorn("wsgi:app", env) as app:
             for name, path in scenarios(url).items():
-                with urllib.request.urlopen(app + path, timeout=10) as response:  # noqa: S310 - loopback only
+                with urllib.request.urlopen(app + path, timeout=60) as response:  # noqa: S310 - loopback only
                     assert response.status == 200, (name, response.status)
                 results[name] = wrk(app + path, duration, connections)
     return results
@@ -159,18 +161,23 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     sizes = [int(s) for s in args.sizes.split(",")]
-    runs = {size: measure(size, args.duration, args.connections) for size in sizes}
-    for size, results in runs.items():
+    runs = {}
+    for size in sizes:  # each size's table as soon as it is measured
+        runs[size] = results = measure(size, args.duration, args.connections)
         bare = results["bare app (SELECT 1)"]["rps"]
         print(
             f"\n{size:,} products — gunicorn {' '.join(GUNICORN)}, wrk {args.connections} connections, "
             f"{args.duration}s each"
         )
-        print(f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>8}")
+        print(f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>8}{'p99':>6}")
         for name, r in results.items():
             target = TARGETS.get(name)
             verdict = "" if target is None else f"{'>=' if r['rps'] / bare >= target else 'MISS '}{target}"
-            print(f"{name:<28}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>8}")
+            p99 = "" if name not in P99_TARGETED else "OK" if r["p99"] <= P99_TARGET_MS else "MISS"
+            print(
+                f"{name:<28}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>8}{p99:>6}"
+            )
+        sys.stdout.flush()
     if len(sizes) > 1:
         small, large = runs[sizes[0]], runs[sizes[-1]]
         print(f"\nflat cost: p50 at {sizes[-1]:,} / p50 at {sizes[0]:,} (target <= 1.5)")

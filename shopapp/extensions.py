@@ -7,9 +7,9 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from shopapp.core.db import Base, compare_type
+from shopapp.core.db import Base, Session, compare_type
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate(render_as_batch=True, compare_type=compare_type)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from shopapp.core import validation
 from shopapp.core.errors import Invalid
-from shopapp.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE
 from shopapp.media.services import image_urls
 from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
@@ -425,8 +425,24 @@ class ProductOut(ResponseModel):
 class PageOut(ResponseModel):
     page: int
     per_page: int
-    total: int
-    pages: int
+    total: Annotated[
+        int,
+        Field(
+            description=f"How many items match; counted exactly up to {EXACT_TOTAL_UP_TO}. Beyond that it is a lower"
+            " bound, and `total_is_lower_bound` is true."
+        ),
+    ]
+    pages: Annotated[
+        int,
+        Field(description="Pages of `total` items; with `total_is_lower_bound`, the next page may still have items."),
+    ]
+    total_is_lower_bound: Annotated[
+        bool,
+        Field(
+            description="True when there are more items than `total`: the catalog's search and listing stop counting"
+            f" at {EXACT_TOTAL_UP_TO} (or at the end of the page asked for, if further)."
+        ),
+    ] = False
 
 
 class ShopPage(PageOut):

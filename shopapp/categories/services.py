@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
@@ -40,11 +40,16 @@ def get_owned_category(user: User, category_id: int) -> Category:
     return category
 
 
-def descendant_ids(category_id: int) -> list[int]:
-    """The category and every category below it (a recursive query, the same on both databases)."""
+def descendants(category_id: int) -> Select[tuple[int]]:
+    """The ids of the category and of every category below it: a recursive query, the same on both
+    databases, to embed in another (the catalog filters by it in the same round trip as its page)."""
     tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
-    return list(db.session.scalars(select(tree.c.id)))
+    return select(tree.c.id)
+
+
+def descendant_ids(category_id: int) -> list[int]:
+    return list(db.session.scalars(descendants(category_id)))
 
 
 def ancestors(category: Category) -> list[Category]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from shopapp.core.pagination import Page
 from shopapp.extensions import db, login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -21,6 +23,11 @@ def register_template_helpers(app: Flask) -> None:
         amount = f"{value:,.2f}"
         symbol = _SYMBOLS.get(currency)
         return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+    @app.template_filter("total")
+    def total(page: Page[Any]) -> str:
+        """A page's total, "1 000+" when it is only a lower bound (see core/pagination.py)."""
+        return f"{page.total:,}".replace(",", "\N{NO-BREAK SPACE}") + ("+" if page.total_is_lower_bound else "")
 
 
 def settle_current_user() -> None:

@@ -22,7 +22,7 @@ from shopapp.core import validation
 from shopapp.core.forms import checked_by, optional_id
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
-from shopapp.shops.services import list_shops
+from shopapp.shops.services import shop_choices
 
 CATALOG_PER_PAGE = 12
 SORT_CHOICES = [
@@ -60,7 +60,7 @@ class CatalogForm(FlaskForm):
             del self.category
         if with_shop:
             self.shop.choices = [SelectChoice("", "All shops")] + [
-                SelectChoice(str(shop.id), shop.name) for shop in list_shops(per_page=100).items
+                SelectChoice(str(ident), name) for ident, name in shop_choices(100)
             ]
         else:
             del self.shop

@@ -60,6 +60,19 @@ Index(
 _live = Product.deleted_at.is_(None)
 Index("ix_products_live_created", Product.created_at, Product.id, sqlite_where=_live, postgresql_where=_live)
 Index("ix_products_live_price", Product.price, Product.id, sqlite_where=_live, postgresql_where=_live)
+Index("ix_products_live_name", Product.name, Product.id, sqlite_where=_live, postgresql_where=_live)
+# The catalog's category filter with a price range (or order), over the rows customers may see: on
+# PostgreSQL the included columns let the (capped) count read the index alone, not the table.
+_listed = Product.is_active & _live
+Index(
+    "ix_products_listed_category_price",
+    Product.category_id,
+    Product.price,
+    Product.id,
+    sqlite_where=_listed,
+    postgresql_where=_listed,
+    postgresql_include=["stock", "shop_id"],
+)
 
 
 class ProductImage(TimestampMixin, db.Model):

@@ -110,6 +110,13 @@ def list_shops(
     return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)
 
 
+def shop_choices(limit: int) -> list[tuple[int, str]]:
+    """(id, name) of the first ``limit`` shops of ``list_shops``, for a <select> on every catalog page:
+    two columns, no count, no objects to build."""
+    stmt = live_shops().with_only_columns(Shop.id, Shop.name).order_by(Shop.name, Shop.id).limit(limit)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]
+
+
 def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:
     stmt = select(Shop).where(Shop.owner_id == user.id)
     stmt = stmt.where(Shop.deleted_at.is_not(None) if deleted else Shop.deleted_at.is_(None))

@@ -1,0 +1,156 @@
+"""Several app processes behind one proxy behave as one app (the production layout in the README).
+
+Two gunicorn instances with production settings share the database, the secret key, the limiter's
+Redis store and the media directory; whatever a client got from one must work on the other.
+Production cookies are Secure-only, so over plain http the test carries them itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from shopapp.auth.throttle import MAX_FAILED_LOGINS_PER_MINUTE
+from tests.conftest import DEFAULT_PASSWORD
+from tests.media.files import jpeg
+
+pytestmark = pytest.mark.postgres_only
+ROOT = Path(__file__).resolve().parents[2]
+# A Redis database of this test's own: it is flushed before each test.
+REDIS_URL = os.environ.get("TEST_SHARED_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def two_apps(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The base URLs of two gunicorn instances of the app, configured as in production."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
+    except redis.RedisError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "WARNING",
+    }
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    ports = [_free_port(), _free_port()]
+    procs = [
+        subprocess.Popen(
+            [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url in urls:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(f"{url}/healthz", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        yield urls[0], urls[1]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+def _cookies(response: requests.Response) -> dict[str, str]:
+    """The cookies a response sets, Secure ones included (requests keeps those for https only)."""
+    return {
+        name: value
+        for header in response.raw.headers.getlist("Set-Cookie")
+        for name, value in [header.split(";", 1)[0].split("=", 1)]
+    }
+
+
+def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+
+
+def test_a_session_and_a_token_from_one_process_work_on_the_other(two_apps, make_user):
+    one, other = two_apps
+    user = make_user()
+    form = requests.get(f"{one}/login", timeout=10)
+    csrf_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    cookies = _cookies(form)
+    login = requests.post(
+        f"{one}/login",
+        data={"csrf_token": csrf_token, "email": user.email, "password": DEFAULT_PASSWORD},
+        headers=_cookie_header(cookies),
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert login.status_code == 302, login.text
+    cookies |= _cookies(login)
+    account = requests.get(f"{other}/account", headers=_cookie_header(cookies), allow_redirects=False, timeout=10)
+    assert account.status_code == 200 and user.email in account.text
+    assert requests.get(f"{other}/account", allow_redirects=False, timeout=10).status_code == 302
+
+    token = requests.post(
+        f"{one}/api/v1/users/login", json={"email": user.email, "password": DEFAULT_PASSWORD}, timeout=10
+    ).json()["access_token"]
+    me = requests.get(f"{other}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert me.status_code == 200 and me.json()["email"] == user.email
+
+
+def test_an_image_uploaded_through_one_process_is_served_by_the_other(two_apps, make_product):
+    one, other = two_apps
+    product = make_product()
+    token = requests.post(
+        f"{one}/api/v1/users/login", json={"email": product.shop.owner.email, "password": DEFAULT_PASSWORD}, timeout=10
+    ).json()["access_token"]
+    uploaded = requests.post(
+        f"{one}/api/v1/products/{product.id}/upload-image",
+        files={"image": ("photo.jpg", jpeg(), "image/jpeg")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    for url in (uploaded.json()["url"], uploaded.json()["thumbnail_url"]):
+        served = requests.get(other + url, timeout=10)
+        assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/")
+
+
+def test_the_login_throttle_counts_across_processes(two_apps, make_user):
+    """Failures alternate between the two; one process alone would allow twice as many.
+
+    tests/api/test_throttle_shared.py checks the same with two app processes without servers.
+    """
+    one, other = two_apps
+    attempt = {"email": make_user().email, "password": "wrong password"}
+    codes = [
+        requests.post(f"{(one, other)[n % 2]}/api/v1/users/login", json=attempt, timeout=10).status_code
+        for n in range(MAX_FAILED_LOGINS_PER_MINUTE + 1)
+    ]
+    assert codes == [401] * MAX_FAILED_LOGINS_PER_MINUTE + [429]
