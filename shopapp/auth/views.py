@@ -13,7 +13,7 @@ from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterFor
 from shopapp.auth.models import User
 from shopapp.auth.throttle import Throttled, check_login_allowed, record_failed_login
 from shopapp.core.errors import AuthenticationFailed
-from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.forms import refused_status, submit
 from shopapp.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -51,15 +51,10 @@ def register() -> ResponseReturnValue:
         return redirect(url_for(DEFAULT_PAGE))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register(form.email.data, form.password.data, form.name.data)
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            _start_session(user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+        done = submit(form, lambda: services.register(form.email.data, form.password.data, form.name.data))
+        if done.ok:
+            _start_session(done.value)
+            flash(f"Welcome, {done.value.name}! Your account is ready.", "success")
             return redirect(url_for(DEFAULT_PAGE))
     return render_template("auth/register.html", form=form), refused_status()
 
@@ -124,16 +119,9 @@ def account() -> ResponseReturnValue:
 @login_required
 def update_profile() -> ResponseReturnValue:
     form = ProfileForm()
-    if form.validate_on_submit():
-        try:
-            services.update_profile(current_user, form.name.data)
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash("Your profile is saved.", "success")
-            return redirect(url_for("auth.account"))
+    if form.validate_on_submit() and submit(form, lambda: services.update_profile(current_user, form.name.data)).ok:
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.account"))
     return _account_page(form, PasswordForm(formdata=None))
 
 
@@ -144,13 +132,7 @@ def change_password() -> ResponseReturnValue:
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.new_password.data)
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
+        if submit(form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)).ok:
             login_user(user)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))

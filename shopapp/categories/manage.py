@@ -9,7 +9,7 @@ from flask_login import current_user
 from shopapp.auth.sessions import require_login
 from shopapp.categories import services
 from shopapp.categories.forms import CategoryForm
-from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.forms import REFUSALS, refused_status, submit
 from shopapp.core.routing import ID
 from shopapp.extensions import db
 
@@ -22,6 +22,10 @@ def _index_page(form: CategoryForm) -> ResponseReturnValue:
     return render_template("categories/manage/index.html", categories=own, form=form), refused_status()
 
 
+def _fields(form: CategoryForm) -> dict[str, object]:
+    return {"name": form.name.data, "parent_id": form.parent_id.data}
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     return _index_page(CategoryForm())
@@ -31,16 +35,9 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
-            category = services.create_category(
-                current_user, {"name": form.name.data, "parent_id": form.parent_id.data}
-            )
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"Category “{category.name}” created.", "success")
+        done = submit(form, lambda: services.create_category(current_user, _fields(form)))
+        if done.ok:
+            flash(f"Category “{done.value.name}” created.", "success")
             return redirect(url_for("categories_manage.index"))
     return _index_page(form)
 
@@ -49,18 +46,12 @@ def create() -> ResponseReturnValue:
 def edit(category_id: int) -> ResponseReturnValue:
     category = services.get_owned_category(current_user, category_id)
     form = CategoryForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            services.update_category(
-                current_user, category.id, {"name": form.name.data, "parent_id": form.parent_id.data}
-            )
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"Category “{form.name.data}” saved.", "success")
-            return redirect(url_for("categories_manage.index"))
+    if (
+        form.validate_on_submit()
+        and submit(form, lambda: services.update_category(current_user, category.id, _fields(form))).ok
+    ):
+        flash(f"Category “{form.name.data}” saved.", "success")
+        return redirect(url_for("categories_manage.index"))
     return render_template("categories/manage/form.html", form=form, category=category), refused_status()
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -11,6 +12,7 @@ from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
 from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
+from shopapp.extensions import db
 
 # What a person can fix from the form they sent. NotFound and Forbidden are not here on
 # purpose: they escape the view and become the 404 page.
@@ -54,3 +56,24 @@ def refused_status() -> int:
     htmx is configured (in base.html) to swap 422 answers like 200 ones.
     """
     return 422 if request.method == "POST" else 200
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    ok: bool
+    value: T | None = None
+
+
+def submit(form: FlaskForm, action: Callable[[], T]) -> Outcome[T]:
+    """Run a validated form's service call and commit once; on a refusal roll back and show it on the form."""
+    try:
+        value = action()
+    except REFUSALS as error:
+        db.session.rollback()
+        show_refusal(form, error)
+        return Outcome(ok=False)
+    db.session.commit()
+    return Outcome(ok=True, value=value)

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
 from shopapp.core.errors import PreconditionFailed
-from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.forms import REFUSALS, refused_status, show_refusal, submit
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
@@ -59,15 +59,10 @@ def create(shop_id: int) -> ResponseReturnValue:
     shop = get_owned_shop(current_user, shop_id)
     form = ProductForm()
     if form.validate_on_submit():
-        try:
-            product = services.create_product(current_user, {**form.changes(), "shop_id": shop.id})
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"Product “{product.name}” created.", "success")
-            return redirect(_table_url(product))
+        done = submit(form, lambda: services.create_product(current_user, {**form.changes(), "shop_id": shop.id}))
+        if done.ok:
+            flash(f"Product “{done.value.name}” created.", "success")
+            return redirect(_table_url(done.value))
     return render_template("products/manage/form.html", form=form, shop=shop, product=None), refused_status()
 
 

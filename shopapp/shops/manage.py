@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.forms import REFUSALS, refused_status, show_refusal
+from shopapp.core.forms import refused_status, submit
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID
 from shopapp.extensions import db
@@ -32,15 +32,10 @@ def deleted() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     form = ShopForm()
     if form.validate_on_submit():
-        try:
-            shop = services.create_shop(current_user, form.changes())
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"Shop “{shop.name}” created. Add its first product.", "success")
-            return redirect(url_for("products_manage.index", shop_id=shop.id))
+        done = submit(form, lambda: services.create_shop(current_user, form.changes()))
+        if done.ok:
+            flash(f"Shop “{done.value.name}” created. Add its first product.", "success")
+            return redirect(url_for("products_manage.index", shop_id=done.value.id))
     return render_template("shops/manage/form.html", form=form, shop=None), refused_status()
 
 
@@ -48,16 +43,12 @@ def create() -> ResponseReturnValue:
 def edit(shop_id: int) -> ResponseReturnValue:
     shop = services.get_owned_shop(current_user, shop_id)
     form = ShopForm(obj=shop)
-    if form.validate_on_submit():
-        try:
-            services.update_shop(current_user, shop.id, form.changes())
-        except REFUSALS as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"Shop “{shop.name}” saved.", "success")
-            return redirect(url_for("shops_manage.index"))
+    if (
+        form.validate_on_submit()
+        and submit(form, lambda: services.update_shop(current_user, shop.id, form.changes())).ok
+    ):
+        flash(f"Shop “{shop.name}” saved.", "success")
+        return redirect(url_for("shops_manage.index"))
     return render_template("shops/manage/form.html", form=form, shop=shop), refused_status()
 
 
