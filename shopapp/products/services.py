@@ -135,8 +135,10 @@ def update_product(
                 product.slug = slugify(fields["name"])
     except StaleDataError as exc:
         raise PreconditionFailed(CHANGED_MEANWHILE) from exc
-    db.session.refresh(product)
-    return _load(product.id)  # type: ignore[return-value]
+    if fields.keys() & {"shop_id", "category_id"}:
+        # A changed foreign key leaves the loaded shop/category behind; nothing else needs reloading.
+        db.session.refresh(product, ["shop", "category"])
+    return product
 
 
 def delete_product(user: User, product_id: int) -> Product:
