@@ -223,3 +223,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.fixture
+def make_hidden_twins(make_user, make_shop, make_product):  # type: ignore[no-untyped-def]
+    """One visible product and the ways a product is hidden from customers, each in its own row.
+
+    ``make(visible, inactive, deleted, in_closed_shop, in_deleted_shop)`` returns the owner and the
+    soft-deleted product (to restore it).
+    """
+    from shopapp.products import services as products
+    from shopapp.shops import services as shops
+
+    def make(visible: str, inactive: str, deleted: str, in_closed_shop: str, in_deleted_shop: str):  # type: ignore[no-untyped-def]
+        owner = make_user()
+        open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
+        make_product(shop=open_shop, name=visible)
+        make_product(shop=open_shop, name=inactive, is_active=False)
+        removed = make_product(shop=open_shop, name=deleted)
+        products.delete_product(owner, removed.id)
+        make_product(shop=closed_shop, name=in_closed_shop)
+        make_product(shop=gone_shop, name=in_deleted_shop)
+        shops.update_shop(owner, closed_shop.id, {"is_active": False})
+        shops.delete_shop(owner, gone_shop.id)
+        db.session.commit()
+        return owner, removed
+
+    return make

@@ -15,7 +15,6 @@ from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.search import MAX_TERMS, apply_search, search_terms
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
-from shopapp.shops import services as shops
 from tests.conftest import ON_POSTGRES
 
 
@@ -172,18 +171,10 @@ def test_edits_are_searchable_at_once(make_shop, make_product):
         db.session.execute(text("INSERT INTO product_fts (product_fts, rank) VALUES ('integrity-check', 1)"))
 
 
-def test_hidden_products_never_match(make_user, make_shop, make_product):
-    owner = make_user()
-    open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
-    make_product(shop=open_shop, name="Lamp One")
-    make_product(shop=open_shop, name="Lamp Inactive", is_active=False)
-    deleted = make_product(shop=open_shop, name="Lamp Deleted")
-    products.delete_product(owner, deleted.id)
-    make_product(shop=closed_shop, name="Lamp Closed Shop")
-    make_product(shop=gone_shop, name="Lamp Gone Shop")
-    shops.update_shop(owner, closed_shop.id, {"is_active": False})
-    shops.delete_shop(owner, gone_shop.id)
-    db.session.commit()
+def test_hidden_products_never_match(make_hidden_twins):
+    owner, deleted = make_hidden_twins(
+        "Lamp One", "Lamp Inactive", "Lamp Deleted", "Lamp Closed Shop", "Lamp Gone Shop"
+    )
     assert names("lamp") == ["Lamp One"]
     products.restore_product(owner, deleted.id)
     db.session.commit()

@@ -11,7 +11,6 @@ from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.search import apply_search
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
-from shopapp.shops import services as shops
 from tests.conftest import ON_POSTGRES
 from tests.test_search import bulk_up_for_the_planner, counting_queries, names, query_plan
 
@@ -86,19 +85,9 @@ def test_typo_results_are_filtered_sorted_paged_and_counted(make_shop, make_prod
     assert (page.total, page.pages, [p.name for p in page.items]) == (3, 2, ["Leather Wallet"])
 
 
-def test_hidden_products_never_match_a_typo(make_user, make_shop, make_product):
+def test_hidden_products_never_match_a_typo(make_hidden_twins):
     """A hidden product spelt like the typo does not count as an exact match either."""
-    owner = make_user()
-    open_shop, closed_shop, gone_shop = make_shop(owner=owner), make_shop(owner=owner), make_shop(owner=owner)
-    make_product(shop=open_shop, name="Leather Wallet")
-    make_product(shop=open_shop, name="Lether Strap", is_active=False)
-    deleted = make_product(shop=open_shop, name="Leather Deleted")
-    products.delete_product(owner, deleted.id)
-    make_product(shop=closed_shop, name="Leather Closed Shop")
-    make_product(shop=gone_shop, name="Leather Gone Shop")
-    shops.update_shop(owner, closed_shop.id, {"is_active": False})
-    shops.delete_shop(owner, gone_shop.id)
-    db.session.commit()
+    make_hidden_twins("Leather Wallet", "Lether Strap", "Leather Deleted", "Leather Closed Shop", "Leather Gone Shop")
     page = search_catalog(CatalogQuery(q="lether"))
     assert (page.total, [p.name for p in page.items]) == (1, ["Leather Wallet"])
 
