@@ -58,6 +58,7 @@ def _engine_options(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from shopapp.core.cache import init_cache
     from shopapp.core.logging import configure_logging
     from shopapp.core.security import register_security_headers
 
@@ -68,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    init_cache(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
 

@@ -63,6 +63,9 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "MEDIA_ROOT": media_root,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # The shared cache of anonymous catalog reads (shopapp/core/cache.py): off without a Redis URL.
+        "CACHE_URL": env.get("CACHE_URL", ""),
+        "CACHE_TTL": int(env.get("CACHE_TTL", "60")),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", "
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 DEFAULT_PASSWORD = "correct horse battery"
+TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/12")
 
 
 def pytest_report_header() -> str:
@@ -41,6 +43,10 @@ def base_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, An
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # Every test reads through the shared cache, under its own prefix: a read after a write that
+        # served a stale copy fails whichever test made it (tests/test_cache.py tests the cache itself).
+        "CACHE_URL": TEST_CACHE_URL,
+        "CACHE_PREFIX": f"test:{uuid.uuid4().hex}:",
         **extra,
     }
 

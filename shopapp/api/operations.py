@@ -24,6 +24,7 @@ from shopapp.api.errors import INVALID_DETAIL, ApiProblem
 from shopapp.api.schemas import ID_MAX, FieldError, NoQuery, QueryModel, RequestModel
 from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
+from shopapp.core.cache import shared
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.extensions import db
 from shopapp.media.services import upload_limit
@@ -86,7 +87,8 @@ def operation(
 
     ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
     ``ETag`` header from the result. ``upload=True`` takes a multipart body with one ``image`` file and an
-    optional ``alt`` text, given to the view as ``upload``.
+    optional ``alt`` text, given to the view as ``upload``. A GET open to anonymous callers answers them
+    from the shared cache (core/cache.py).
     """
     success = status or (200 if response is not None else 204)
 
@@ -108,7 +110,8 @@ def operation(
                 db.session.commit()
             return _respond(result, success, response, etag)
 
-        bp.add_url_rule(rule, view.__name__, endpoint, methods=list(methods))
+        public_read = methods == ("GET",) and auth != "required"
+        bp.add_url_rule(rule, view.__name__, shared(endpoint) if public_read else endpoint, methods=list(methods))
         OPERATIONS.append(
             Operation(
                 rule=rule,

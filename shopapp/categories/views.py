@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from shopapp.categories.services import ancestors, get_category, list_categories
+from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page
 from shopapp.products.forms import CatalogForm
@@ -16,6 +17,7 @@ bp = Blueprint("categories", __name__)
 
 @bp.get(f"/categories/<{ID}:ident>")
 @bp.get(f"/categories/<{ID}:ident>-<slug>")
+@shared
 def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
     category = get_category(ident)
     moved = canonical_redirect("categories.detail", category.id, category.slug, slug)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from shopapp.categories.services import ancestors
+from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
 from shopapp.products.forms import CatalogForm
@@ -16,6 +17,7 @@ bp = Blueprint("products", __name__)
 
 @bp.get("/products")
 @bp.get("/")  # registered first, so links and searches use "/"
+@shared
 def catalog() -> ResponseReturnValue:
     """The whole catalog; htmx asks for the results only as the customer types or filters."""
     form = CatalogForm(formdata=request.args)
@@ -26,6 +28,7 @@ def catalog() -> ResponseReturnValue:
 
 @bp.get(f"/products/<{ID}:ident>")
 @bp.get(f"/products/<{ID}:ident>-<slug>")
+@shared
 def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
     product = get_visible_product(ident, viewer())
     moved = canonical_redirect("products.detail", product.id, product.slug, slug)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
 from shopapp.products.forms import CatalogForm
@@ -16,6 +17,7 @@ SHOPS_PER_PAGE = 24
 
 
 @bp.get("/shops")
+@shared
 def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     page = list_shops(q=q or None, page=requested_page(), per_page=SHOPS_PER_PAGE)
@@ -24,6 +26,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get(f"/shops/<{ID}:ident>")
 @bp.get(f"/shops/<{ID}:ident>-<slug>")
+@shared
 def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
     shop = get_visible_shop(ident, viewer())
     moved = canonical_redirect("shops.detail", shop.id, shop.slug, slug)

@@ -1,7 +1,8 @@
 """Several app processes behind one proxy behave as one app (the production layout in the README).
 
-Two gunicorn instances with production settings share the database, the secret key, the limiter's
-Redis store and the media directory; whatever a client got from one must work on the other.
+Two gunicorn instances with production settings share the database, the secret key, Redis (the
+limiter's counts and the catalog cache) and the media directory; whatever a client got from one must
+work on the other, and what one changes the other shows at once.
 Production cookies are Secure-only, so over plain http the test carries them itself.
 """
 
@@ -50,6 +51,7 @@ def two_apps(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "CACHE_URL": REDIS_URL,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
     }
@@ -154,3 +156,25 @@ def test_the_login_throttle_counts_across_processes(two_apps, make_user):
         for n in range(MAX_FAILED_LOGINS_PER_MINUTE + 1)
     ]
     assert codes == [401] * MAX_FAILED_LOGINS_PER_MINUTE + [429]
+
+
+def test_a_write_through_one_process_ends_the_cached_copies_of_the_other(two_apps, make_product):
+    one, other = two_apps
+    product = make_product(name="Copper Kettle")
+    token = requests.post(
+        f"{one}/api/v1/users/login", json={"email": product.shop.owner.email, "password": DEFAULT_PASSWORD}, timeout=10
+    ).json()["access_token"]
+    page, api = f"{other}/products/{product.id}-{product.slug}", f"{other}/api/v1/products?q=kettle"
+    before = requests.get(api, timeout=10).json()["items"][0]["price"]
+    assert "Copper Kettle" in requests.get(page, timeout=10).text
+    stored = redis.Redis.from_url(REDIS_URL).keys("*entry:*")
+    assert len(stored) == 2, "the other process did not keep copies of its answers"
+    changed = requests.patch(
+        f"{one}/api/v1/products/{product.id}",
+        json={"price": 12.34},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    assert requests.get(api, timeout=10).json()["items"][0]["price"] != before
+    assert "12.34" in requests.get(page, timeout=10).text

@@ -1,0 +1,196 @@
+"""A cache, shared by every app process, of what anonymous visitors read of the catalog.
+
+The catalog's public pages and API reads answer every anonymous visitor alike and are most of the
+traffic; building one costs 2 to 15 ms of Python and SQL, serving a stored copy a Redis round trip.
+Copies live in Redis (``CACHE_URL``; no URL, no cache) under a *generation*: every committed
+transaction that wrote anything through the app's session increments it (the session events at the
+bottom), and a copy made under an older generation is never served. A reader therefore never gets
+an answer older than the last write that had committed when its request began, in any process.
+``CACHE_TTL`` bounds how long a copy lives, for changes made to the database outside the app.
+
+Only anonymous reads are served from it or stored: GET or HEAD, no ``Authorization`` header, no
+remember-me cookie, and a session (if any) that is nobody's login and holds no flash message. Only
+200 answers that set no cookie of their own are stored, keyed by scheme, host, path, query string and
+whether htmx asked for a fragment (the only parts of a request these views read). What a page holds
+per response, its CSP nonce and the visitor's CSRF token, is stored as a placeholder and filled in
+for each request. When Redis fails, requests are answered without the cache and Redis is tried
+again a few seconds later.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from flask import Flask, current_app, g, has_app_context, request, session
+from flask.wrappers import Response
+from flask_login.config import COOKIE_NAME as DEFAULT_REMEMBER_COOKIE
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+
+from shopapp.core.htmx import wants_fragment
+from shopapp.core.security import csp_nonce
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "shopapp.cache"
+MAX_BODY_BYTES = 512 * 1024
+RETRY_AFTER_FAILURE_S = 5.0
+# What a stored answer keeps of its headers; the rest (security headers, request id) is per response.
+_STORED_HEADERS = ("Content-Type", "ETag", "Vary", "Cache-Control", "Link")
+_WRITTEN = "shopapp.cache.written"
+# Session keys that make a visitor's pages their own: Flask-Login's user, and pending flash messages.
+_PERSONAL_SESSION_KEYS = frozenset({"_user_id", "_flashes"})
+
+
+def _csrf_field() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+# What differs in every answer: (placeholder, the value this request rendered, the value for a hit).
+_PER_RESPONSE: tuple[tuple[bytes, Callable[[], str | None], Callable[[], str]], ...] = (
+    (b"\x00csp-nonce\x00", csp_nonce, csp_nonce),
+    (b"\x00csrf-token\x00", lambda: g.get(_csrf_field()), generate_csrf),
+)
+
+
+class SharedCache:
+    def __init__(self, url: str, ttl: int, prefix: str) -> None:
+        self.redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.ttl = ttl
+        self.generation_key = prefix + "generation"
+        self.entry_prefix = prefix + "entry:"
+        self._retry_at = 0.0
+
+    def _call(self, operation: Callable[[], Any]) -> Any:
+        """Run one Redis operation; None (and the cache off for a few seconds) if Redis fails."""
+        if time.monotonic() < self._retry_at:
+            return None
+        try:
+            return operation()
+        except redis.RedisError as exc:
+            self._retry_at = time.monotonic() + RETRY_AFTER_FAILURE_S
+            log.warning("cache unavailable, answering without it for %.0f s: %s", RETRY_AFTER_FAILURE_S, exc)
+            return None
+
+    def lookup(self, key: str) -> tuple[bytes, bytes | None] | None:
+        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed."""
+        found = self._call(lambda: self.redis.mget(self.generation_key, self.entry_prefix + key))
+        if found is None:
+            return None
+        generation, entry = found
+        return generation or b"0", entry
+
+    def store(self, key: str, generation: bytes, response: Response) -> None:
+        body = response.get_data()
+        if len(body) > MAX_BODY_BYTES:
+            return
+        if response.mimetype == "text/html":
+            for placeholder, rendered, _fresh in _PER_RESPONSE:
+                if value := rendered():
+                    body = body.replace(value.encode(), placeholder)
+        headers = [(name, value) for name, value in response.headers.items() if name in _STORED_HEADERS]
+        entry = b"\n".join((generation, json.dumps(headers).encode(), body))
+        self._call(lambda: self.redis.set(self.entry_prefix + key, entry, ex=self.ttl))
+
+    def bump(self) -> None:
+        """End every stored answer: the database has changed."""
+        self._call(lambda: self.redis.incr(self.generation_key))
+
+
+def init_cache(app: Flask) -> None:
+    """Turn the cache on when ``CACHE_URL`` names a Redis server."""
+    url = app.config.get("CACHE_URL")
+    if not url:
+        return
+    # One database, one set of copies, even when several deployments share a Redis server.
+    prefix = app.config.get("CACHE_PREFIX") or (
+        "shopapp:" + hashlib.sha256(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12] + ":"
+    )
+    app.extensions[EXTENSION] = SharedCache(url, app.config["CACHE_TTL"], prefix)
+
+
+def _cache() -> SharedCache | None:
+    return current_app.extensions.get(EXTENSION)
+
+
+def _anonymous_read() -> bool:
+    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
+        return False
+    if current_app.config.get("REMEMBER_COOKIE_NAME", DEFAULT_REMEMBER_COOKIE) in request.cookies:
+        return False
+    return _PERSONAL_SESSION_KEYS.isdisjoint(session.keys())
+
+
+def _key() -> str:
+    address = f"{request.scheme}://{request.host}{request.path}?".encode() + request.query_string
+    return hashlib.sha256(address + (b"#fragment" if wants_fragment() else b"")).hexdigest()
+
+
+def _stored_response(entry: bytes) -> Response:
+    _generation, headers, body = entry.split(b"\n", 2)
+    for placeholder, _rendered, fresh in _PER_RESPONSE:
+        if placeholder in body:
+            body = body.replace(placeholder, fresh().encode())
+    response = Response(body, status=200)
+    response.headers.clear()
+    for name, value in json.loads(headers):
+        response.headers.add(name, value)
+    return response
+
+
+def shared(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve ``view``'s answers to anonymous readers from the shared cache (see the module's docstring)."""
+
+    @functools.wraps(view)
+    def cached_view(*args: Any, **kwargs: Any) -> Any:
+        cache = _cache()
+        if cache is None or not _anonymous_read():
+            return view(*args, **kwargs)
+        key = _key()
+        found = cache.lookup(key)
+        if found is None:
+            return view(*args, **kwargs)
+        generation, entry = found
+        if entry is not None and entry.split(b"\n", 1)[0] == generation:
+            return _stored_response(entry)
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code == 200 and "Set-Cookie" not in response.headers and not response.is_streamed:
+            cache.store(key, generation, response)
+        return response
+
+    return cached_view
+
+
+# Any write through the app's session ends the stored answers once it commits.
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _flushed(session: OrmSession, _context: Any) -> None:
+    session.info[_WRITTEN] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WRITTEN] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if session.info.pop(_WRITTEN, False) and has_app_context() and (cache := _cache()) is not None:
+        cache.bump()
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _rolled_back(session: OrmSession, _previous: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(_WRITTEN, None)
