@@ -5,8 +5,11 @@ Run: .venv/bin/python bench/run.py [--sizes 10000,1000000] [--duration 10]
 For each catalog size it makes (or reuses) a PostgreSQL database with that many products
 (bench/generate.py), starts ShopApp under gunicorn with production settings and the bare app
 (bench/bare_app.py: SELECT 1 through SQLAlchemy) under the same gunicorn settings, and loads each
-scenario with wrk (32 connections, bounded in time) on 127.0.0.1. Every figure printed is measured
-in this one run.
+scenario with wrk (32 connections, bounded in time) on 127.0.0.1, twice: with the shared cache of
+anonymous reads on (CACHE_URL, as deployed; wrk repeats one address, so after the first request every
+answer is a copy: the best case) and off (every request does all its work: the worst case, as for a
+signed-in reader or an address read for the first time since the last write). Every figure printed
+is measured in this one run.
 
 gunicorn: 2 workers (2 cores) of class gthread with 4 threads each: keep-alive connections like the
 load generator's, and a thread can wait on PostgreSQL while another runs Python.
@@ -30,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,6 +41,9 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import COMMON_WORD, RARE_WORD, ensure_database, generate, plain_url  # noqa: E402
 
 BASE_URL = os.environ.get("BENCH_DATABASE_BASE", "postgresql://postgres@127.0.0.1:5432")
+# The limiter's store and the shared cache (flushed before each size's run).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+BARE = "bare app (SELECT 1)"
 GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
 TARGETS = {  # scenario: minimum throughput as a fraction of the bare app's (issue 6)
     "api search, common word": 0.35,
@@ -131,6 +138,7 @@ def prepare(size: int) -> str:
 
 
 def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, float]]:
+    """The bare app, then every scenario twice: through the shared cache (as deployed) and without it."""
     url = prepare(size)
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as media:
@@ -139,17 +147,32 @@ def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, f
             "APP_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "MEDIA_ROOT": media,
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/14",
+            "RATELIMIT_STORAGE_URI": REDIS_URL,
             "LOG_LEVEL": "WARNING",
         }
         with gunicorn("bench.bare_app:app", env) as bare:
-            results["bare app (SELECT 1)"] = wrk(f"{bare}/", duration, connections)
-        with gunicorn("wsgi:app", env) as app:
-            for name, path in scenarios(url).items():
-                with urllib.request.urlopen(app + path, timeout=60) as response:  # noqa: S310 - loopback only
-                    assert response.status == 200, (name, response.status)
-                results[name] = wrk(app + path, duration, connections)
+            results[BARE] = wrk(f"{bare}/", duration, connections)
+        redis.Redis.from_url(REDIS_URL).flushdb()  # no copies left from another run or database
+        for mode, extra in (("cached", {"CACHE_URL": REDIS_URL}), ("uncached", {})):
+            with gunicorn("wsgi:app", {**env, **extra}) as app:
+                for name, path in scenarios(url).items():
+                    with urllib.request.urlopen(app + path, timeout=60) as response:  # noqa: S310 - loopback only
+                        assert response.status == 200, (name, response.status)
+                    results[f"{name} ({mode})"] = wrk(app + path, duration, connections)
     return results
+
+
+def print_table(size: int, results: dict[str, dict[str, float]], duration: int, connections: int) -> None:
+    bare = results[BARE]["rps"]
+    print(f"\n{size:,} products — gunicorn {' '.join(GUNICORN)}, wrk {connections} connections, {duration}s each")
+    print(f"{'scenario':<38}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>11}{'p99':>6}")
+    for label, r in results.items():
+        name = label.rsplit(" (", 1)[0]
+        target = TARGETS.get(name)
+        verdict = "" if target is None else f"{'>=' if r['rps'] / bare >= target else 'MISS '}{target}"
+        p99 = "" if name not in P99_TARGETED else "OK" if r["p99"] <= P99_TARGET_MS else "MISS"
+        print(f"{label:<38}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>11}{p99:>6}")
+    sys.stdout.flush()
 
 
 def main() -> None:
@@ -163,27 +186,15 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     runs = {}
     for size in sizes:  # each size's table as soon as it is measured
-        runs[size] = results = measure(size, args.duration, args.connections)
-        bare = results["bare app (SELECT 1)"]["rps"]
-        print(
-            f"\n{size:,} products — gunicorn {' '.join(GUNICORN)}, wrk {args.connections} connections, "
-            f"{args.duration}s each"
-        )
-        print(f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>8}{'p99':>6}")
-        for name, r in results.items():
-            target = TARGETS.get(name)
-            verdict = "" if target is None else f"{'>=' if r['rps'] / bare >= target else 'MISS '}{target}"
-            p99 = "" if name not in P99_TARGETED else "OK" if r["p99"] <= P99_TARGET_MS else "MISS"
-            print(
-                f"{name:<28}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>8}{p99:>6}"
-            )
-        sys.stdout.flush()
+        runs[size] = measure(size, args.duration, args.connections)
+        print_table(size, runs[size], args.duration, args.connections)
     if len(sizes) > 1:
         small, large = runs[sizes[0]], runs[sizes[-1]]
         print(f"\nflat cost: p50 at {sizes[-1]:,} / p50 at {sizes[0]:,} (target <= 1.5)")
-        for name in TARGETS:
-            ratio = large[name]["p50"] / small[name]["p50"]
-            print(f"{name:<28}{ratio:>8.2f} {'OK' if ratio <= 1.5 else 'MISS'}")
+        for label in small:
+            if label != BARE:
+                ratio = large[label]["p50"] / small[label]["p50"]
+                print(f"{label:<38}{ratio:>8.2f} {'OK' if ratio <= 1.5 else 'MISS'}")
 
 
 if __name__ == "__main__":
