@@ -41,6 +41,11 @@ static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The benchmark table of the README (needs PostgreSQL, Redis and wrk; a million products take a few minutes to load).
+bench: setup
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
 
