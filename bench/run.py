@@ -171,7 +171,8 @@ def print_table(size: int, results: dict[str, dict[str, float]], duration: int, 
         target = TARGETS.get(name)
         verdict = "" if target is None else f"{'>=' if r['rps'] / bare >= target else 'MISS '}{target}"
         p99 = "" if name not in P99_TARGETED else "OK" if r["p99"] <= P99_TARGET_MS else "MISS"
-        print(f"{label:<38}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}{verdict:>11}{p99:>6}")
+        figures = f"{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['rps'] / bare:>8.2f}"
+        print(f"{label:<38}{figures}{verdict:>11}{p99:>6}")
     sys.stdout.flush()
 
 

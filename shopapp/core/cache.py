@@ -44,8 +44,6 @@ log = logging.getLogger(__name__)
 EXTENSION = "shopapp.cache"
 MAX_BODY_BYTES = 512 * 1024
 RETRY_AFTER_FAILURE_S = 5.0
-# What a stored answer keeps of its headers; the rest (security headers, request id) is per response.
-_STORED_HEADERS = ("Content-Type", "ETag", "Vary", "Cache-Control", "Link")
 _WRITTEN = "shopapp.cache.written"
 # Session keys that make a visitor's pages their own: Flask-Login's user, and pending flash messages.
 _PERSONAL_SESSION_KEYS = frozenset({"_user_id", "_flashes"})
@@ -97,7 +95,9 @@ class SharedCache:
             for placeholder, rendered, _fresh in _PER_RESPONSE:
                 if value := rendered():
                     body = body.replace(value.encode(), placeholder)
-        headers = [(name, value) for name, value in response.headers.items() if name in _STORED_HEADERS]
+        # The view's own headers: the per-response ones (security headers, request id, session cookie) are
+        # added after it, to a stored answer as to a fresh one.
+        headers = [(name, value) for name, value in response.headers.items() if name != "Content-Length"]
         entry = b"\n".join((generation, json.dumps(headers).encode(), body))
         self._call(lambda: self.redis.set(self.entry_prefix + key, entry, ex=self.ttl))
 
