@@ -64,6 +64,7 @@ def paginate(
     there, or at the end of the requested page if that is further (``count(*)`` over ``… LIMIT n + 1``):
     counting the 200 000 products that match a common word cost more than finding the page. Beyond
     it ``total`` is a lower bound, flagged, and ``has_next`` still says whether one can page on.
+    The rows are made unique, so ``stmt`` may eager-load a collection by join.
     """
     check_page(page, per_page)
     counted = (stmt if count is None else count).order_by(None)
@@ -73,7 +74,7 @@ def paginate(
     total_of = select(func.count()).select_from(counted.subquery())
     rows = db.session.execute(
         stmt.add_columns(total_of.scalar_subquery()).limit(per_page + 1).offset((page - 1) * per_page)
-    ).all()
+    ).unique().all()
     items, has_next = [row[0] for row in rows[:per_page]], len(rows) > per_page
     if rows:
         total = rows[0][-1]

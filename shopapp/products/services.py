@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from shopapp.auth.models import User
@@ -43,7 +43,9 @@ _FIELDS = {
 
 
 def _with_relations(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(joinedload(Product.shop), joinedload(Product.category), selectinload(Product.images))
+    """Products with their shop, category and images, in the same query (a page's LIMIT stays on products:
+    SQLAlchemy joins the images to the limited rows); the rows are then ``unique()``."""
+    return stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
 
 
 def catalog_products() -> Select[tuple[Product]]:
@@ -56,9 +58,7 @@ def catalog_products() -> Select[tuple[Product]]:
 
 
 def _load(product_id: int) -> Product | None:
-    """One product with its shop, category and images, in one query (a list loads images apart)."""
-    stmt = select(Product).where(Product.id == product_id)
-    stmt = stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
+    stmt = _with_relations(select(Product).where(Product.id == product_id))
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
