@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from shopapp.extensions import db
 from shopapp.products import services as products
-from shopapp.products.search import apply_search
+from shopapp.products.search import apply_search, prepare_search
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 from tests.test_search import bulk_up_for_the_planner, counting_queries, names, query_plan
@@ -146,8 +146,9 @@ def test_the_typo_fallback_uses_the_trigram_index(catalog):
     SQLite: the FTS5 trigram table's own index."""
     if ON_POSTGRES:
         bulk_up_for_the_planner(catalog.id)
-    stmt, _ = apply_search(catalog_products(), "lether walet", typos=True)
-    plan = query_plan(stmt)
+    search = prepare_search("lether walet", typos=True)
+    stmt, _ = apply_search(catalog_products(), search.shape)
+    plan = query_plan(stmt, search.params)
     if ON_POSTGRES:
         assert "Bitmap Index Scan on ix_products_name_trgm" in plan, plan
         assert "Seq Scan on products" not in plan, plan
