@@ -99,6 +99,17 @@ def test_name_matches_rank_above_description_matches(make_shop, make_product):
     assert names("tea") == ["Teapot", "Tea Towel", "Kettle"]  # name ties: newest first
 
 
+def test_a_name_match_needs_every_word_in_the_name(make_shop, make_product):
+    """Words split between name and description rank with description matches, whatever their repetitions;
+    a word the tokenizer cuts in several (``e-mail``) matches the name as a whole too."""
+    shop = make_shop()
+    make_product(shop=shop, name="E-mail Kettle", description="Steel.")
+    make_product(shop=shop, name="Kettle Manual", description="E-mail e-mail e-mail, the kettle by e-mail.")
+    make_product(shop=shop, name="Letter Tray", description="Kettle e-mail, kettle e-mail, kettle e-mail.")
+    assert names("kettle e-mail")[0] == "E-mail Kettle"
+    assert names("e-mail")[0] == "E-mail Kettle"
+
+
 @pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize(
     ("q", "expected"),

@@ -88,6 +88,7 @@ SQLITE_TRIGRAM_SHARE = 0.6
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # Each dictionary turns a query word into lexemes; a word matches if either does (see migration 0002).
 _TS_CONFIGS = ("simple", "english")
+_NAME_WEIGHT = "A"  # migration 0002 gives the name's lexemes weight A, the description's B
 _search_vector = literal_column(f"{Product.__tablename__}.{SEARCH_COLUMN}", TSVECTOR)
 _fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
 _trigram = table(TRIGRAM_TABLE, column("rowid", Integer), column(TRIGRAM_TABLE))
@@ -109,12 +110,24 @@ def search_terms(q: str | None) -> list[str]:
     return [word for word in words if _LETTER_OR_DIGIT.search(word)][:MAX_TERMS]
 
 
+def _as_is(rank: ColumnElement[float]) -> ColumnElement[float]:
+    return rank
+
+
+class Relevance(NamedTuple):
+    """A match's relevance (higher is better) in two steps, so each part is computed once a row: ``parts``
+    from the row, then ``of`` combines them (given as the columns of a subquery that computed them)."""
+
+    parts: tuple[ColumnElement[Any], ...]
+    of: Callable[..., ColumnElement[float]] = _as_is
+
+
 class _Matcher(NamedTuple):
     """One way to match words: ``params`` splits them into the statement's shape and its parameters' values,
     ``build`` makes the statement for a shape (with those parameters, never the words themselves)."""
 
     params: Callable[[list[str]], tuple[Hashable, dict[str, Any]]]
-    build: Callable[[Select[Any], Any], tuple[Select[Any], ColumnElement[float]]]
+    build: Callable[[Select[Any], Any], tuple[Select[Any], Relevance]]
 
 
 @dataclass(frozen=True)
@@ -144,9 +157,7 @@ def prepare_search(q: str | None, *, typos: bool = False) -> Search | None:
     return Search((kind, detail), params)
 
 
-def apply_search(
-    stmt: Select[Any], shape: tuple[str, Hashable] | None
-) -> tuple[Select[Any], ColumnElement[float] | None]:
+def apply_search(stmt: Select[Any], shape: tuple[str, Hashable] | None) -> tuple[Select[Any], Relevance | None]:
     """Narrow a select of products to those matching a search of this ``shape``, with its relevance
     (higher is better); execute it with the search's ``params``.
 
@@ -158,23 +169,27 @@ def apply_search(
     return _MATCHERS[kind].build(stmt, detail)
 
 
-def _word(index: int, type_: Any = None) -> BindParameter[Any]:
-    return bindparam(f"word_{index}", type_=type_)
+def _word(index: int, type_: Any = None, kind: str = "word") -> BindParameter[Any]:
+    return bindparam(f"{kind}_{index}", type_=type_)
 
 
-def _each_word(terms: list[str]) -> tuple[int, dict[str, str]]:
-    return len(terms), {f"word_{i}": term for i, term in enumerate(terms)}
+def _each_word(terms: list[str], kind: str = "word") -> tuple[int, dict[str, str]]:
+    return len(terms), {f"{kind}_{i}": term for i, term in enumerate(terms)}
 
 
 def _tsvector_params(terms: list[str]) -> tuple[int, dict[str, str]]:
-    return _each_word([_tsquery_word(term) for term in terms])
+    count, words = _each_word([_tsquery_word(term) for term in terms])
+    _, name_words = _each_word([_tsquery_word(term, _NAME_WEIGHT) for term in terms], "name_word")
+    return count, words | name_words
 
 
-def _tsvector_match(stmt: Select[Any], count: int) -> tuple[Select[Any], ColumnElement[float]]:
+def _tsvector_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
+    """``in_name`` asks for every word with the name's weight: the same as matching the vector's name
+    part alone (``ts_filter``), without building that part for every row."""
     query = _tsquery(count)
-    in_name = func.ts_filter(_search_vector, literal_column("'{a}'")).bool_op("@@")(query)
+    in_name = _search_vector.bool_op("@@")(_tsquery(count, "name_word"))
     score = func.ts_rank_cd(_search_vector, query, type_=Float)
-    return stmt.where(_search_vector.bool_op("@@")(query)), _relevance(in_name, score)
+    return stmt.where(_search_vector.bool_op("@@")(query)), Relevance((in_name, score), _relevance)
 
 
 def _fts5_params(terms: list[str]) -> tuple[None, dict[str, str]]:
@@ -182,20 +197,20 @@ def _fts5_params(terms: list[str]) -> tuple[None, dict[str, str]]:
     return None, {"fts_query": fts_query, "fts_names": f"name : ({fts_query})"}
 
 
-def _fts5_match(stmt: Select[Any], _: None) -> tuple[Select[Any], ColumnElement[float]]:
+def _fts5_match(stmt: Select[Any], _: None) -> tuple[Select[Any], Relevance]:
     matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(bindparam("fts_query")))
     names = _fts.alias(f"{FTS_TABLE}_names")
     in_name = Product.id.in_(select(names.c.rowid).where(names.c[FTS_TABLE].match(bindparam("fts_names"))))
     score = -func.bm25(_fts.c[FTS_TABLE], *_BM25_WEIGHTS, type_=Float)  # bm25 is lower for better matches
-    return matching, _relevance(in_name, score)
+    return matching, Relevance((in_name, score), _relevance)
 
 
-def _pg_trgm_match(stmt: Select[Any], count: int) -> tuple[Select[Any], ColumnElement[float]]:
+def _pg_trgm_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
     """Every word strictly word-similar to the name; relevance is the mean similarity."""
     words = [_word(i, Text) for i in range(count)]
     close = [word.bool_op("<<%")(Product.name) for word in words]
     similarity = [func.strict_word_similarity(word, Product.name, type_=Float) for word in words]
-    return stmt.where(*close), _mean(similarity)
+    return stmt.where(*close), Relevance((_mean(similarity),))
 
 
 def _fts5_trigram_params(terms: list[str]) -> tuple[tuple[int, ...] | None, dict[str, str]]:
@@ -217,7 +232,7 @@ def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tu
     FTS5 finds the candidates by index, ``instr`` counts the shared trigrams of each candidate.
     """
     if counts is None:
-        return stmt.where(false()), literal(0.0, Float)
+        return stmt.where(false()), Relevance((literal(0.0, Float),))
     name = literal(" ") + func.lower(Product.name) + literal(" ")
     shares = [
         reduce(
@@ -231,7 +246,7 @@ def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tu
         Product.id.in_(select(_trigram.c.rowid).where(_trigram.c[TRIGRAM_TABLE].match(bindparam("candidates")))),
         *(share >= SQLITE_TRIGRAM_SHARE for share in shares),
     )
-    return matching, _mean(shares)
+    return matching, Relevance((_mean(shares),))
 
 
 _MATCHERS = {
@@ -262,19 +277,19 @@ def _relevance(in_name: ColumnElement[bool], score: ColumnElement[float]) -> Col
     return case((in_name, 1.0), else_=0.0) + score / (score + 1.0)
 
 
-def _tsquery_word(term: str) -> str:
-    """``'word':*``, a quoted prefix: inside quotes only the quote and the backslash are special; both are escaped."""
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
+def _tsquery_word(term: str, weight: str = "") -> str:
+    """``'word':*``, a quoted prefix (``weight``: of that weight only); inside quotes only the quote and the
+    backslash are special, both are escaped."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*" + weight
 
 
-def _tsquery(count: int) -> ColumnElement[Any]:
-    """``(simple 'w1':* || english 'w1':*) && ...``: each word (``_tsquery_word``) a prefix, all required.
-
-    A word that yields no lexeme (an english stop word) drops out of its ``||`` silently.
+def _tsquery(count: int, kind: str = "word") -> ColumnElement[Any]:
+    """``(simple 'w1':* || english 'w1':*) && ...``: each word (the ``kind`` parameters, see ``_tsquery_word``)
+    a prefix, all required. A word that yields no lexeme (an english stop word) drops out of its ``||`` silently.
     """
 
     def either_config(index: int) -> ColumnElement[Any]:
-        lexemes = [func.to_tsquery(config, _word(index, String)) for config in _TS_CONFIGS]
+        lexemes = [func.to_tsquery(config, _word(index, String, kind)) for config in _TS_CONFIGS]
         return reduce(lambda a, b: a.op("||", return_type=TSQUERY)(b), lexemes)
 
     return reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), map(either_config, range(count)))

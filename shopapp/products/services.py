@@ -30,7 +30,7 @@ from shopapp.core.pagination import (
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.search import Search, apply_search, prepare_search
+from shopapp.products.search import Relevance, Search, apply_search, prepare_search
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
@@ -245,18 +245,18 @@ def _catalog_statement(
 ) -> PageStatement:
     """The statement of every catalog page of this shape, built once (building it cost more than running
     it); the words, the filters' values and the page are its parameters (``_catalog_page``)."""
-    stmt, rank = apply_search(catalog_products(), search_shape)
+    stmt, relevance = apply_search(catalog_products(), search_shape)
     stmt = stmt.where(*(_FILTERS[name](bindparam(name)) for name in filters))
     if in_stock:
         stmt = stmt.where(Product.stock > 0)
-    if sort == "relevance" and rank is not None:
-        ordered = _ranked(stmt, rank)
+    if sort == "relevance" and relevance is not None:
+        ordered = _ranked(stmt, relevance)
     else:
         ordered = stmt.order_by(*_ORDER["newest" if sort == "relevance" else sort])
     return page_statement(_with_relations(ordered), count=stmt, capped=True)
 
 
-def _ranked(stmt: Select[Any], rank: ColumnElement[float]) -> Select[Any]:
+def _ranked(stmt: Select[Any], relevance: Relevance) -> Select[Any]:
     """The products of ``stmt`` by relevance: the first ``EXACT_TOTAL_UP_TO`` matches found, ranked.
 
     Ranking reads every match's text: for a word in 200 000 products that took half a second, to
@@ -265,12 +265,13 @@ def _ranked(stmt: Select[Any], rank: ColumnElement[float]) -> Select[Any]:
     a search by relevance pages through that sample, name matches first, and other orders through
     every match. The sample is ranked on its own, sorted, and only the rows of the page are then
     joined to their shop and category (the joins kept the sample's order). Its size is the
-    ``sample_limit`` parameter.
+    ``sample_limit`` parameter. The sample computes the parts of the relevance, each once.
     """
     sample_limit = bindparam("sample_limit", type_=Integer)
-    sample = stmt.with_only_columns(Product.id, rank.label("rank")).limit(sample_limit).subquery("sample")
-    order = (sample.c.rank.desc(), sample.c.id.desc())
-    ranked = select(sample.c.id, sample.c.rank).order_by(*order).subquery("ranked")
+    parts = [part.label(f"relevance_{i}") for i, part in enumerate(relevance.parts)]
+    sample = stmt.with_only_columns(Product.id, *parts).limit(sample_limit).subquery("sample")
+    rank = relevance.of(*(sample.c[part.name] for part in parts)).label("rank")
+    ranked = select(sample.c.id, rank).order_by(rank.desc(), sample.c.id.desc()).subquery("ranked")
     return select(Product).join(ranked, ranked.c.id == Product.id).order_by(ranked.c.rank.desc(), ranked.c.id.desc())
 
 
