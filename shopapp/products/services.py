@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, select, update
@@ -67,8 +67,13 @@ def catalog_products() -> Select[tuple[Product]]:
 
 
 def _load(product_id: int) -> Product | None:
-    stmt = _with_relations(select(Product).where(Product.id == product_id))
-    return db.session.execute(stmt).unique().scalar_one_or_none()
+    return db.session.execute(_load_statement(), {"product_id": product_id}).unique().scalar_one_or_none()
+
+
+@cache
+def _load_statement() -> Select[tuple[Product]]:
+    """One product by its ``product_id`` parameter, with its relations: built once."""
+    return _with_relations(select(Product).where(Product.id == bindparam("product_id")))
 
 
 def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
