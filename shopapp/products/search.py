@@ -1,4 +1,5 @@
-"""Catalog full-text search: PostgreSQL ``tsvector`` or SQLite FTS5, behind one function.
+"""Catalog full-text search: PostgreSQL ``tsvector`` or SQLite FTS5, behind ``prepare_search`` (the words
+as parameters, and the shape of the statement) and ``apply_search`` (the statement for that shape).
 
 The schema comes from migration 0002. Both databases get the same contract: every word of
 ``q`` must match (AND), as a case-insensitive prefix, in the name or the description, and a
