@@ -177,3 +177,12 @@ def test_category_tree_and_descendants(make_user, make_category):
     assert [x.name for x in categories.ancestors(c)] == ["A", "B", "C"]
     with pytest.raises(Invalid):
         categories.create_category(owner, {"name": "Orphan", "parent_id": 424242})
+
+
+def test_products_load_through_one_statement_with_the_id_as_a_parameter(make_product):
+    ids = [make_product(name=name).id for name in ("First", "Second")]
+    db.session.expunge_all()
+    assert [products.get_visible_product(product_id).name for product_id in reversed(ids)] == ["Second", "First"]
+    assert products._load_statement() is products._load_statement()
+    with pytest.raises(NotFound):
+        products.get_visible_product(max(ids) + 1000)

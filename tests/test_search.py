@@ -13,7 +13,8 @@ from sqlalchemy import Select, event, text
 
 from shopapp.extensions import db
 from shopapp.products import services as products
-from shopapp.products.search import MAX_TERMS, apply_search, search_terms
+from shopapp.products.models import ProductImage
+from shopapp.products.search import MAX_TERMS, apply_search, prepare_search, search_terms
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 
@@ -96,6 +97,17 @@ def test_name_matches_rank_above_description_matches(make_shop, make_product):
     make_product(shop=shop, name="Teapot", description="Porcelain.")
     make_product(shop=shop, name="Mug", description="For coffee.")
     assert names("tea") == ["Teapot", "Tea Towel", "Kettle"]  # name ties: newest first
+
+
+def test_a_name_match_needs_every_word_in_the_name(make_shop, make_product):
+    """Words split between name and description rank with description matches, whatever their repetitions;
+    a word the tokenizer cuts in several (``e-mail``) matches the name as a whole too."""
+    shop = make_shop()
+    make_product(shop=shop, name="E-mail Kettle", description="Steel.")
+    make_product(shop=shop, name="Kettle Manual", description="E-mail e-mail e-mail, the kettle by e-mail.")
+    make_product(shop=shop, name="Letter Tray", description="Kettle e-mail, kettle e-mail, kettle e-mail.")
+    assert names("kettle e-mail")[0] == "E-mail Kettle"
+    assert names("e-mail")[0] == "E-mail Kettle"
 
 
 @pytest.mark.usefixtures("catalog")
@@ -222,16 +234,25 @@ def counting_queries() -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
-def test_a_search_page_takes_a_bounded_number_of_queries(make_shop, make_product):
+def test_a_search_page_is_one_query(make_shop, make_product):
+    """The page, its count, and every product's shop, category and images (in their order) in one round trip."""
     shop = make_shop()
     for i in range(12):
-        make_product(shop=shop, name=f"Candle {i}")
+        product = make_product(shop=shop, name=f"Candle {i}")
+        for position in (1, 0):
+            db.session.add(
+                ProductImage(
+                    product_id=product.id, storage_key=f"k{i}-{position}", width=1, height=1, position=position
+                )
+            )
+    db.session.commit()
     db.session.expunge_all()
     with counting_queries() as statements:
         page = search_catalog(CatalogQuery(q="candle", per_page=10))
         assert [p.shop.name for p in page.items] == ["Test Shop"] * 10
-    assert page.total == 12
-    assert len(statements) == 2  # the page with its count, its images
+        assert [[image.position for image in p.images] for p in page.items] == [[0, 1]] * 10
+    assert page.total == 12 and page.has_next
+    assert len(statements) == 1
 
 
 def bulk_up_for_the_planner(shop_id: int) -> None:
@@ -253,10 +274,12 @@ def bulk_up_for_the_planner(shop_id: int) -> None:
     conn.exec_driver_sql("ANALYZE products")
 
 
-def query_plan(stmt: Select[Any]) -> str:
-    """The database's plan for ``stmt``: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
+def query_plan(stmt: Select[Any], values: dict[str, Any]) -> str:
+    """The database's plan for ``stmt`` with these ``values`` of its parameters: EXPLAIN on PostgreSQL,
+    EXPLAIN QUERY PLAN on SQLite."""
     compiled = stmt.compile(db.engine)
-    params = tuple(compiled.params[k] for k in compiled.positiontup or ()) if compiled.positional else compiled.params
+    bound = compiled.construct_params(values)
+    params = tuple(bound[k] for k in compiled.positiontup or ()) if compiled.positional else bound
     explain = "EXPLAIN " if ON_POSTGRES else "EXPLAIN QUERY PLAN "
     rows = db.session.connection().exec_driver_sql(explain + compiled.string, params)
     return "\n".join(str(row[-1]) for row in rows)
@@ -266,10 +289,27 @@ def test_search_uses_the_full_text_index(catalog):
     """PostgreSQL: the GIN index on search_vector; SQLite: FTS5's own index."""
     if ON_POSTGRES:
         bulk_up_for_the_planner(catalog.id)
-    stmt, _ = apply_search(catalog_products(), "phone case")
-    plan = query_plan(stmt)
+    search = prepare_search("phone case")
+    stmt, _ = apply_search(catalog_products(), search.shape)
+    plan = query_plan(stmt, search.params)
     if ON_POSTGRES:
         assert "Bitmap Index Scan on ix_products_search_vector" in plan, plan
     else:
         assert "SCAN product_fts VIRTUAL TABLE INDEX" in plan, plan
     db.session.rollback()
+
+
+def test_searches_of_one_shape_share_a_statement_and_keep_their_own_values(make_shop, make_product):
+    """The catalog builds its statement once per shape (words, sort, filters given); the values are parameters."""
+    shop, other = make_shop(), make_shop(name="Other")
+    make_product(shop=shop, name="Candle Cheap", price=Decimal("5"))
+    make_product(shop=shop, name="Candle Dear", price=Decimal("50"))
+    make_product(shop=other, name="Lamp Dear", price=Decimal("60"))
+    products._catalog_statement.cache_clear()
+    assert names("candle", max_price=Decimal("10"), shop_id=shop.id) == ["Candle Cheap"]
+    assert names("lamp", max_price=Decimal("100"), shop_id=other.id) == ["Lamp Dear"]
+    assert names("dear", max_price=Decimal("55"), shop_id=shop.id) == ["Candle Dear"]
+    assert names("dear", max_price=Decimal("55"), shop_id=shop.id, page=2, per_page=1) == []
+    assert names("candle dear", sort="price_asc") == ["Candle Dear"]
+    info = products._catalog_statement.cache_info()
+    assert (info.misses, info.hits) == (2, 3)

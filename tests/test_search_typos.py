@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from shopapp.extensions import db
 from shopapp.products import services as products
-from shopapp.products.search import apply_search
+from shopapp.products.search import apply_search, prepare_search
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 from tests.test_search import bulk_up_for_the_planner, counting_queries, names, query_plan
@@ -71,8 +71,8 @@ def test_a_correct_word_never_takes_the_typo_path():
 def test_a_typo_takes_two_more_queries_than_an_exact_search():
     with counting_queries() as statements:
         assert names("heirlom", per_page=1) == ["Heirloom Vase"]
-    # exact page with its count (empty), exact matches regardless of filters (0), typo page with its count, images
-    assert [FALLBACK_MARK in s for s in statements] == [False, False, True, False]
+    # exact page with its count (empty), exact matches regardless of filters (0), typo page with its count and images
+    assert [FALLBACK_MARK in s for s in statements] == [False, False, True]
 
 
 def test_typo_results_are_filtered_sorted_paged_and_counted(make_shop, make_product, catalog):
@@ -146,8 +146,9 @@ def test_the_typo_fallback_uses_the_trigram_index(catalog):
     SQLite: the FTS5 trigram table's own index."""
     if ON_POSTGRES:
         bulk_up_for_the_planner(catalog.id)
-    stmt, _ = apply_search(catalog_products(), "lether walet", typos=True)
-    plan = query_plan(stmt)
+    search = prepare_search("lether walet", typos=True)
+    stmt, _ = apply_search(catalog_products(), search.shape)
+    plan = query_plan(stmt, search.params)
     if ON_POSTGRES:
         assert "Bitmap Index Scan on ix_products_name_trgm" in plan, plan
         assert "Seq Scan on products" not in plan, plan

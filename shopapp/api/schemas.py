@@ -301,7 +301,8 @@ class OwnProductsQuery(PageQuery):
 
 
 def _timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-11-23T20:15:00Z``: UTC, whole seconds (isoformat, not strftime: twice as fast, twice a product)."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
 Timestamp = Annotated[

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from shopapp.core.errors import Invalid
 from shopapp.extensions import db
@@ -49,6 +50,31 @@ def check_page(page: int, per_page: int) -> None:
         raise Invalid(f"must be between 1 and {MAX_PER_PAGE}", "per_page")
 
 
+@dataclass(frozen=True)
+class PageStatement:
+    """The statements of one page of a list, for any page: the values go in parameters (``page_params``).
+
+    ``rows`` is the page with its count as a column, ``total`` the count alone. Build it once for a
+    list whose statement is always the same (its values in parameters too), and run it with ``run_page``.
+    """
+
+    rows: Select[Any]
+    total: Select[Any]
+
+
+def page_statement(stmt: Select[Any], *, count: Select[Any] | None = None, capped: bool = False) -> PageStatement:
+    """The page of ``stmt`` (already ordered) and its row count (those of ``count``, if given; ``capped``:
+    only up to a limit, see ``paginate``)."""
+    counted = (stmt if count is None else count).order_by(None)
+    if capped:
+        counted = counted.limit(bindparam("count_limit", type_=Integer))
+    total_of = select(func.count()).select_from(counted.subquery())
+    rows = stmt.add_columns(total_of.scalar_subquery())
+    return PageStatement(
+        rows.limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)), total_of
+    )
+
+
 def paginate(
     stmt: Select[Any],
     page: int = 1,
@@ -64,23 +90,35 @@ def paginate(
     there, or at the end of the requested page if that is further (``count(*)`` over ``… LIMIT n + 1``):
     counting the 200 000 products that match a common word cost more than finding the page. Beyond
     it ``total`` is a lower bound, flagged, and ``has_next`` still says whether one can page on.
+    The rows are made unique, so ``stmt`` may eager-load a collection by join.
     """
+    statement = page_statement(stmt, count=count, capped=exact_up_to is not None)
+    return run_page(statement, page, per_page, exact_up_to=exact_up_to)
+
+
+def run_page(
+    statement: PageStatement,
+    page: int,
+    per_page: int,
+    *,
+    exact_up_to: int | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Page[Any]:
+    """``paginate`` with a ``statement`` built beforehand, and the values of its own ``params``."""
     check_page(page, per_page)
-    counted = (stmt if count is None else count).order_by(None)
     limit = None if exact_up_to is None else max(exact_up_to, page * per_page)
+    values = dict(params or {})
     if limit is not None:
-        counted = counted.limit(limit + 1)
-    total_of = select(func.count()).select_from(counted.subquery())
-    rows = db.session.execute(
-        stmt.add_columns(total_of.scalar_subquery()).limit(per_page + 1).offset((page - 1) * per_page)
-    ).all()
+        values["count_limit"] = limit + 1
+    page_values = {**values, "page_limit": per_page + 1, "page_offset": (page - 1) * per_page}
+    rows = db.session.execute(statement.rows, page_values).unique().all()
     items, has_next = [row[0] for row in rows[:per_page]], len(rows) > per_page
     if rows:
         total = rows[0][-1]
     elif page == 1:
         total = 0
     else:
-        total = db.session.scalar(total_of) or 0
+        total = db.session.scalar(statement.total, values) or 0
     if limit is not None and total > limit:
         return Page(items, page, per_page, total=limit, has_next=has_next, total_is_lower_bound=True)
     return Page(items, page, per_page, total=total, has_next=has_next)

@@ -1,4 +1,5 @@
-"""Catalog full-text search: PostgreSQL ``tsvector`` or SQLite FTS5, behind one function.
+"""Catalog full-text search: PostgreSQL ``tsvector`` or SQLite FTS5, behind ``prepare_search`` (the words
+as parameters, and the shape of the statement) and ``apply_search`` (the statement for that shape).
 
 The schema comes from migration 0002. Both databases get the same contract: every word of
 ``q`` must match (AND), as a case-insensitive prefix, in the name or the description, and a
@@ -42,16 +43,20 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
     Select,
+    String,
     Text,
+    bindparam,
     case,
     column,
     false,
@@ -84,6 +89,7 @@ SQLITE_TRIGRAM_SHARE = 0.6
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # Each dictionary turns a query word into lexemes; a word matches if either does (see migration 0002).
 _TS_CONFIGS = ("simple", "english")
+_NAME_WEIGHT = "A"  # migration 0002 gives the name's lexemes weight A, the description's B
 _search_vector = literal_column(f"{Product.__tablename__}.{SEARCH_COLUMN}", TSVECTOR)
 _fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
 _trigram = table(TRIGRAM_TABLE, column("rowid", Integer), column(TRIGRAM_TABLE))
@@ -105,70 +111,151 @@ def search_terms(q: str | None) -> list[str]:
     return [word for word in words if _LETTER_OR_DIGIT.search(word)][:MAX_TERMS]
 
 
-def apply_search(
-    stmt: Select[Any], q: str | None, *, typos: bool = False
-) -> tuple[Select[Any], ColumnElement[float] | None]:
-    """Narrow a select of products to those matching ``q``, with its relevance (higher is better).
+def _as_is(rank: ColumnElement[float]) -> ColumnElement[float]:
+    return rank
 
-    Returns ``stmt`` unchanged and no relevance when ``q`` has no words. ``typos`` asks for the
-    typo-tolerant match instead of the exact one; the caller tries it only when the exact one
-    finds nothing (products/services.py). This is the only place in the app that branches on the database.
+
+class Relevance(NamedTuple):
+    """A match's relevance (higher is better) in two steps, so each part is computed once a row: ``parts``
+    from the row, then ``of`` combines them (given as the columns of a subquery that computed them)."""
+
+    parts: tuple[ColumnElement[Any], ...]
+    of: Callable[..., ColumnElement[float]] = _as_is
+
+
+class _Matcher(NamedTuple):
+    """One way to match words: ``params`` splits them into the statement's shape and its parameters' values,
+    ``build`` makes the statement for a shape (with those parameters, never the words themselves)."""
+
+    params: Callable[[list[str]], tuple[Hashable, dict[str, Any]]]
+    build: Callable[[Select[Any], Any], tuple[Select[Any], Relevance]]
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search for some words, split in two: the statement depends only on ``shape`` (so one statement,
+    built once, serves every search of that shape), the words reach the database as ``params``."""
+
+    shape: tuple[str, Hashable]
+    params: dict[str, Any]
+
+
+def prepare_search(q: str | None, *, typos: bool = False) -> Search | None:
+    """The search for ``q``'s words, or None when it has none.
+
+    ``typos`` asks for the typo-tolerant match instead of the exact one; the caller tries it only when
+    the exact one finds nothing (products/services.py). This is the only place in the app that branches
+    on the database.
     """
     terms = search_terms(q)
     if not terms:
-        return stmt, None
+        return None
     if db.session.get_bind().dialect.name == "postgresql":
-        match = _pg_trgm_match if typos else _tsvector_match
+        kind = "pg_trgm" if typos else "tsvector"
     else:
-        match = _fts5_trigram_match if typos else _fts5_match
-    return match(stmt, terms)
+        kind = "fts5_trigram" if typos else "fts5"
+    detail, params = _MATCHERS[kind].params(terms)
+    return Search((kind, detail), params)
 
 
-def _tsvector_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
-    query = _tsquery(terms)
-    in_name = func.ts_filter(_search_vector, literal_column("'{a}'")).bool_op("@@")(query)
+def apply_search(stmt: Select[Any], shape: tuple[str, Hashable] | None) -> tuple[Select[Any], Relevance | None]:
+    """Narrow a select of products to those matching a search of this ``shape``, with its relevance
+    (higher is better); execute it with the search's ``params``.
+
+    Returns ``stmt`` unchanged and no relevance when there is no search (``None``).
+    """
+    if shape is None:
+        return stmt, None
+    kind, detail = shape
+    return _MATCHERS[kind].build(stmt, detail)
+
+
+def _word(index: int, type_: Any = None, kind: str = "word") -> BindParameter[Any]:
+    return bindparam(f"{kind}_{index}", type_=type_)
+
+
+def _each_word(terms: list[str], kind: str = "word") -> tuple[int, dict[str, str]]:
+    return len(terms), {f"{kind}_{i}": term for i, term in enumerate(terms)}
+
+
+def _tsvector_params(terms: list[str]) -> tuple[int, dict[str, str]]:
+    count, words = _each_word([_tsquery_word(term) for term in terms])
+    _, name_words = _each_word([_tsquery_word(term, _NAME_WEIGHT) for term in terms], "name_word")
+    return count, words | name_words
+
+
+def _tsvector_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
+    """``in_name`` asks for every word with the name's weight: the same as matching the vector's name
+    part alone (``ts_filter``), without building that part for every row."""
+    query = _tsquery(count)
+    in_name = _search_vector.bool_op("@@")(_tsquery(count, "name_word"))
     score = func.ts_rank_cd(_search_vector, query, type_=Float)
-    return stmt.where(_search_vector.bool_op("@@")(query)), _relevance(in_name, score)
+    return stmt.where(_search_vector.bool_op("@@")(query)), Relevance((in_name, score), _relevance)
 
 
-def _fts5_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
+def _fts5_params(terms: list[str]) -> tuple[None, dict[str, str]]:
     fts_query = _fts5_query(terms)
-    matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(fts_query))
+    return None, {"fts_query": fts_query, "fts_names": f"name : ({fts_query})"}
+
+
+def _fts5_match(stmt: Select[Any], _: None) -> tuple[Select[Any], Relevance]:
+    matching = stmt.join(_fts, _fts.c.rowid == Product.id).where(_fts.c[FTS_TABLE].match(bindparam("fts_query")))
     names = _fts.alias(f"{FTS_TABLE}_names")
-    in_name = Product.id.in_(select(names.c.rowid).where(names.c[FTS_TABLE].match(f"name : ({fts_query})")))
+    in_name = Product.id.in_(select(names.c.rowid).where(names.c[FTS_TABLE].match(bindparam("fts_names"))))
     score = -func.bm25(_fts.c[FTS_TABLE], *_BM25_WEIGHTS, type_=Float)  # bm25 is lower for better matches
-    return matching, _relevance(in_name, score)
+    return matching, Relevance((in_name, score), _relevance)
 
 
-def _pg_trgm_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
+def _pg_trgm_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
     """Every word strictly word-similar to the name; relevance is the mean similarity."""
-    words = [literal(term, Text) for term in terms]
+    words = [_word(i, Text) for i in range(count)]
     close = [word.bool_op("<<%")(Product.name) for word in words]
     similarity = [func.strict_word_similarity(word, Product.name, type_=Float) for word in words]
-    return stmt.where(*close), _mean(similarity)
+    return stmt.where(*close), Relevance((_mean(similarity),))
 
 
-def _fts5_trigram_match(stmt: Select[Any], terms: list[str]) -> tuple[Select[Any], ColumnElement[float]]:
-    """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name; relevance is the mean share.
-
-    FTS5 finds the candidates by index (a trigram of the word's own letters, for every word),
-    ``instr`` counts the shared trigrams of each candidate.
-    """
+def _fts5_trigram_params(terms: list[str]) -> tuple[tuple[int, ...] | None, dict[str, str]]:
+    """The shape is the number of trigrams of each word (None: a word under three characters, which
+    FTS5 cannot look up); the parameters are the trigrams and the FTS5 query finding the candidates,
+    a trigram of the word's own letters, for every word."""
     trigrams = [_trigrams(term) for term in terms]
     inner = [[t for t in word if " " not in t] for word in trigrams]
-    if not all(inner):  # a word under three characters: FTS5 cannot look it up
-        return stmt.where(false()), literal(0.0, Float)
-    candidates = " AND ".join("(" + " OR ".join(_fts5_string(t) for t in word) + ")" for word in inner)
+    if not all(inner):
+        return None, {}
+    params = {f"trigram_{i}_{j}": t for i, word in enumerate(trigrams) for j, t in enumerate(word)}
+    params["candidates"] = " AND ".join("(" + " OR ".join(_fts5_string(t) for t in word) + ")" for word in inner)
+    return tuple(map(len, trigrams)), params
+
+
+def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tuple[Select[Any], ColumnElement[float]]:
+    """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name; relevance is the mean share.
+
+    FTS5 finds the candidates by index, ``instr`` counts the shared trigrams of each candidate.
+    """
+    if counts is None:
+        return stmt.where(false()), Relevance((literal(0.0, Float),))
     name = literal(" ") + func.lower(Product.name) + literal(" ")
     shares = [
-        reduce(operator.add, (case((func.instr(name, t) > 0, 1), else_=0) for t in word)) / float(len(word))
-        for word in trigrams
+        reduce(
+            operator.add,
+            (case((func.instr(name, bindparam(f"trigram_{i}_{j}")) > 0, 1), else_=0) for j in range(count)),
+        )
+        / float(count)
+        for i, count in enumerate(counts)
     ]
     matching = stmt.where(
-        Product.id.in_(select(_trigram.c.rowid).where(_trigram.c[TRIGRAM_TABLE].match(candidates))),
+        Product.id.in_(select(_trigram.c.rowid).where(_trigram.c[TRIGRAM_TABLE].match(bindparam("candidates")))),
         *(share >= SQLITE_TRIGRAM_SHARE for share in shares),
     )
-    return matching, _mean(shares)
+    return matching, Relevance((_mean(shares),))
+
+
+_MATCHERS = {
+    "tsvector": _Matcher(_tsvector_params, _tsvector_match),
+    "fts5": _Matcher(_fts5_params, _fts5_match),
+    "pg_trgm": _Matcher(_each_word, _pg_trgm_match),
+    "fts5_trigram": _Matcher(_fts5_trigram_params, _fts5_trigram_match),
+}
 
 
 def _trigrams(term: str) -> list[str]:
@@ -191,19 +278,22 @@ def _relevance(in_name: ColumnElement[bool], score: ColumnElement[float]) -> Col
     return case((in_name, 1.0), else_=0.0) + score / (score + 1.0)
 
 
-def _tsquery(terms: list[str]) -> ColumnElement[Any]:
-    """``(simple 'w1':* || english 'w1':*) && ...``: each word a quoted prefix, all required.
+def _tsquery_word(term: str, weight: str = "") -> str:
+    """``'word':*``, a quoted prefix (``weight``: of that weight only); inside quotes only the quote and the
+    backslash are special, both are escaped."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*" + weight
 
-    Inside quotes only the quote and the backslash are special; both are escaped. A word
-    that yields no lexeme (an english stop word) drops out of its ``||`` silently.
+
+def _tsquery(count: int, kind: str = "word") -> ColumnElement[Any]:
+    """``(simple 'w1':* || english 'w1':*) && ...``: each word (the ``kind`` parameters, see ``_tsquery_word``)
+    a prefix, all required. A word that yields no lexeme (an english stop word) drops out of its ``||`` silently.
     """
 
-    def either_config(term: str) -> ColumnElement[Any]:
-        quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "':*"
-        lexemes = [func.to_tsquery(config, quoted) for config in _TS_CONFIGS]
+    def either_config(index: int) -> ColumnElement[Any]:
+        lexemes = [func.to_tsquery(config, _word(index, String, kind)) for config in _TS_CONFIGS]
         return reduce(lambda a, b: a.op("||", return_type=TSQUERY)(b), lexemes)
 
-    return reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), map(either_config, terms))
+    return reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), map(either_config, range(count)))
 
 
 def _fts5_query(terms: list[str]) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from shopapp.auth.models import User
@@ -17,11 +18,19 @@ from shopapp.categories.services import descendants
 from shopapp.core import validation
 from shopapp.core.db import utcnow
 from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, integrity_as
-from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, Page, paginate
+from shopapp.core.pagination import (
+    DEFAULT_PER_PAGE,
+    EXACT_TOTAL_UP_TO,
+    Page,
+    PageStatement,
+    page_statement,
+    paginate,
+    run_page,
+)
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.search import apply_search, search_terms
+from shopapp.products.search import Relevance, Search, apply_search, prepare_search
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
@@ -43,7 +52,9 @@ _FIELDS = {
 
 
 def _with_relations(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(joinedload(Product.shop), joinedload(Product.category), selectinload(Product.images))
+    """Products with their shop, category and images, in the same query (a page's LIMIT stays on products:
+    SQLAlchemy joins the images to the limited rows); the rows are then ``unique()``."""
+    return stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
 
 
 def catalog_products() -> Select[tuple[Product]]:
@@ -56,10 +67,13 @@ def catalog_products() -> Select[tuple[Product]]:
 
 
 def _load(product_id: int) -> Product | None:
-    """One product with its shop, category and images, in one query (a list loads images apart)."""
-    stmt = select(Product).where(Product.id == product_id)
-    stmt = stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
-    return db.session.execute(stmt).unique().scalar_one_or_none()
+    return db.session.execute(_load_statement(), {"product_id": product_id}).unique().scalar_one_or_none()
+
+
+@cache
+def _load_statement() -> Select[tuple[Product]]:
+    """One product by its ``product_id`` parameter, with its relations: built once."""
+    return _with_relations(select(Product).where(Product.id == bindparam("product_id")))
 
 
 def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
@@ -187,19 +201,13 @@ class CatalogQuery:
     per_page: int = DEFAULT_PER_PAGE
 
 
-def _filtered(stmt: Select[Any], query: CatalogQuery) -> Select[Any]:
-    if query.category_id is not None:
-        stmt = stmt.where(Product.category_id.in_(descendants(query.category_id)))
-    if query.shop_id is not None:
-        stmt = stmt.where(Product.shop_id == query.shop_id)
-    if query.min_price is not None:
-        stmt = stmt.where(Product.price >= query.min_price)
-    if query.max_price is not None:
-        stmt = stmt.where(Product.price <= query.max_price)
-    if query.in_stock:
-        stmt = stmt.where(Product.stock > 0)
-    return stmt
-
+# The filters of a catalog query: each field's condition, on the parameter that holds its value.
+_FILTERS: dict[str, Callable[[BindParameter[Any]], ColumnElement[bool]]] = {
+    "category_id": lambda value: Product.category_id.in_(descendants(value)),  # type: ignore[arg-type]
+    "shop_id": lambda value: Product.shop_id == value,
+    "min_price": lambda value: Product.price >= value,
+    "max_price": lambda value: Product.price <= value,
+}
 
 _ORDER = {
     "newest": (Product.created_at.desc(), Product.id.desc()),
@@ -219,23 +227,41 @@ def search_catalog(query: CatalogQuery) -> Page[Product]:
     sort = query.sort or ("relevance" if query.q else "newest")
     if sort not in SORTS:
         raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
-    page = _catalog_page(query, sort)
-    if page.total == 0 and search_terms(query.q) and not _matches_any_product(query.q):
-        page = _catalog_page(query, sort, typos=True)
+    search = prepare_search(query.q)
+    page = _catalog_page(query, sort, search)
+    if page.total == 0 and search is not None and not _matches_any_product(search):
+        page = _catalog_page(query, sort, prepare_search(query.q, typos=True))
     return page
 
 
-def _catalog_page(query: CatalogQuery, sort: str, *, typos: bool = False) -> Page[Product]:
-    stmt, rank = apply_search(catalog_products(), query.q, typos=typos)
-    stmt = _filtered(stmt, query)
-    if sort == "relevance" and rank is not None:
-        ordered = _ranked(stmt, rank)
+def _catalog_page(query: CatalogQuery, sort: str, search: Search | None) -> Page[Product]:
+    filters = tuple(name for name in _FILTERS if getattr(query, name) is not None)
+    shape = (None if search is None else search.shape, sort, filters, bool(query.in_stock))
+    params = {"sample_limit": EXACT_TOTAL_UP_TO, **({} if search is None else search.params)}
+    params.update((name, getattr(query, name)) for name in filters)
+    return run_page(
+        _catalog_statement(*shape), query.page, query.per_page, exact_up_to=EXACT_TOTAL_UP_TO, params=params
+    )
+
+
+@lru_cache(maxsize=1024)
+def _catalog_statement(
+    search_shape: tuple[str, Hashable] | None, sort: str, filters: tuple[str, ...], in_stock: bool
+) -> PageStatement:
+    """The statement of every catalog page of this shape, built once (building it cost more than running
+    it); the words, the filters' values and the page are its parameters (``_catalog_page``)."""
+    stmt, relevance = apply_search(catalog_products(), search_shape)
+    stmt = stmt.where(*(_FILTERS[name](bindparam(name)) for name in filters))
+    if in_stock:
+        stmt = stmt.where(Product.stock > 0)
+    if sort == "relevance" and relevance is not None:
+        ordered = _ranked(stmt, relevance)
     else:
         ordered = stmt.order_by(*_ORDER["newest" if sort == "relevance" else sort])
-    return paginate(_with_relations(ordered), query.page, query.per_page, count=stmt, exact_up_to=EXACT_TOTAL_UP_TO)
+    return page_statement(_with_relations(ordered), count=stmt, capped=True)
 
 
-def _ranked(stmt: Select[Any], rank: ColumnElement[float]) -> Select[Any]:
+def _ranked(stmt: Select[Any], relevance: Relevance) -> Select[Any]:
     """The products of ``stmt`` by relevance: the first ``EXACT_TOTAL_UP_TO`` matches found, ranked.
 
     Ranking reads every match's text: for a word in 200 000 products that took half a second, to
@@ -243,22 +269,30 @@ def _ranked(stmt: Select[Any], rank: ColumnElement[float]) -> Select[Any]:
     ranks those: all of them when the total is exact; beyond it (the total is then a lower bound)
     a search by relevance pages through that sample, name matches first, and other orders through
     every match. The sample is ranked on its own, sorted, and only the rows of the page are then
-    joined to their shop and category (the joins kept the sample's order).
+    joined to their shop and category (the joins kept the sample's order). Its size is the
+    ``sample_limit`` parameter. The sample computes the parts of the relevance, each once.
     """
-    sample = stmt.with_only_columns(Product.id, rank.label("rank")).limit(EXACT_TOTAL_UP_TO).subquery("sample")
-    order = (sample.c.rank.desc(), sample.c.id.desc())
-    ranked = select(sample.c.id, sample.c.rank).order_by(*order).subquery("ranked")
+    sample_limit = bindparam("sample_limit", type_=Integer)
+    parts = [part.label(f"relevance_{i}") for i, part in enumerate(relevance.parts)]
+    sample = stmt.with_only_columns(Product.id, *parts).limit(sample_limit).subquery("sample")
+    rank = relevance.of(*(sample.c[part.name] for part in parts)).label("rank")
+    ranked = select(sample.c.id, rank).order_by(rank.desc(), sample.c.id.desc()).subquery("ranked")
     return select(Product).join(ranked, ranked.c.id == Product.id).order_by(ranked.c.rank.desc(), ranked.c.id.desc())
 
 
-def _matches_any_product(q: str | None) -> bool:
-    """Whether ``q`` matches any visible product exactly, filters aside.
+def _matches_any_product(search: Search) -> bool:
+    """Whether ``search`` matches any visible product exactly, filters aside.
 
     A count, not EXISTS: under EXISTS's implicit LIMIT 1, PostgreSQL reads products in order
     hoping for an early match, all of them when nothing matches (the very case that gets here).
     """
-    stmt, _ = apply_search(catalog_products(), q)
-    return bool(db.session.scalar(select(func.count()).select_from(stmt.subquery())))
+    return bool(db.session.scalar(_any_match_statement(search.shape), search.params))
+
+
+@lru_cache(maxsize=64)
+def _any_match_statement(search_shape: tuple[str, Hashable]) -> Select[tuple[int]]:
+    stmt, _ = apply_search(catalog_products(), search_shape)
+    return select(func.count()).select_from(stmt.subquery())
 
 
 def list_user_products(

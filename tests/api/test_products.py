@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+from shopapp.api.schemas import _timestamp
 from shopapp.extensions import db
 from tests.api.conftest import assert_problem, snapshot
 
@@ -248,3 +250,9 @@ def test_catalog_page_costs_the_same_queries_for_more_products(api, owner, make_
     few = queries_for_catalog()
     add(6)
     assert queries_for_catalog() == few > 0
+
+
+def test_timestamps_are_utc_to_the_second():
+    east = timezone(timedelta(hours=1, minutes=30))
+    assert _timestamp(datetime(2026, 1, 1, 1, 4, 5, 999_999, tzinfo=east)) == "2025-12-31T23:34:05Z"
+    assert _timestamp(datetime(2026, 11, 23, 20, 15, tzinfo=UTC)) == "2026-11-23T20:15:00Z"
