@@ -16,7 +16,7 @@ Where the databases still differ (pinned by tests/test_search.py and tests/test_
   stem still matches there (``runn`` finds "Running", stem ``run``); FTS5 keeps stems only
   (on SQLite the typo tolerance below finds it instead).
 - Accents: FTS5 folds them (``cafe`` finds "Café"); PostgreSQL keeps them (no ``unaccent``).
-- Scores: ``bm25`` and ``ts_rank_cd`` are different formulas, so the order among products
+- Scores: ``bm25`` and ``ts_rank`` are different formulas, so the order among products
   of the same group (see ``_relevance``) may differ; the groups themselves do not.
 - In a piece the tokenizer cuts in several tokens (``3.5mm``), FTS5 treats only the last
   token as a prefix, PostgreSQL every one.
@@ -186,10 +186,12 @@ def _tsvector_params(terms: list[str]) -> tuple[int, dict[str, str]]:
 
 def _tsvector_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
     """``in_name`` asks for every word with the name's weight: the same as matching the vector's name
-    part alone (``ts_filter``), without building that part for every row."""
+    part alone (``ts_filter``), without building that part for every row. The score is ``ts_rank``, not
+    ``ts_rank_cd``: cover density would also reward a query's words standing close together, but for the
+    1 000 sampled matches of a common word it took 2.8 ms of the database's time against 0.1 ms."""
     query = _tsquery(count)
     in_name = _search_vector.bool_op("@@")(_tsquery(count, "name_word"))
-    score = func.ts_rank_cd(_search_vector, query, type_=Float)
+    score = func.ts_rank(_search_vector, query, type_=Float)
     return stmt.where(_search_vector.bool_op("@@")(query)), Relevance((in_name, score), _relevance)
 
 
@@ -271,7 +273,7 @@ def _mean(values: list[ColumnElement[float]]) -> ColumnElement[float]:
 def _relevance(in_name: ColumnElement[bool], score: ColumnElement[float]) -> ColumnElement[float]:
     """1 + s when the name alone matches every word, else s; s is the database's score squashed into [0, 1).
 
-    ts_rank_cd and bm25 both grow with repetitions, so without this a description saying
+    ts_rank and bm25 both grow with repetitions, so without this a description saying
     "tea" ten times could outrank a product named "Tea"; the weights (name A / 10, description
     B / 1) still order products within each group.
     """
