@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from shopapp.categories.services import category_tree, flatten
-from shopapp.core.forms import optional_id
+from shopapp.core.forms import SelectField, optional_id
 
 INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
 

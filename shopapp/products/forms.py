@@ -10,7 +10,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SearchField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -19,7 +18,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
-from shopapp.core.forms import checked_by, optional_id
+from shopapp.core.forms import SelectField, checked_by, optional_id
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import shop_choices

@@ -84,6 +84,13 @@ def test_bad_filter_values_are_shown_beside_their_field_not_a_500(client, catalo
     assert "Ignored " in fragment and "product-card" in fragment
 
 
+def test_a_refused_choice_is_marked_on_its_select_and_explained_beside_it(client, catalog):
+    body = text(client.get("/products?category=999"))
+    select = body[body.index('<select aria-describedby="category-error" aria-invalid="true" id="category"') :]
+    assert " selected " not in select[: select.index("</select>")]
+    assert '<small id="category-error" class="field-error">Not a valid choice.</small>' in body
+
+
 def test_no_results_and_empty_catalog_states_help(client, catalog):
     none = text(client.get("/products?min_price=999999"))
     assert "No products match" in none and "Clear all filters" in none
