@@ -170,10 +170,9 @@ def test_category_tree_and_descendants(make_user, make_category):
     a = make_category(owner=owner, name="A")
     b = make_category(owner=owner, name="B", parent_id=a.id)
     c = make_category(owner=owner, name="C", parent_id=b.id)
-    make_category(owner=owner, name="D")
+    d = make_category(owner=owner, name="D")
     assert sorted(categories.descendant_ids(a.id)) == sorted([a.id, b.id, c.id])
-    flat = [(n.category.name, n.depth) for n in categories.flatten(categories.category_tree())]
-    assert flat == [("A", 0), ("B", 1), ("C", 2), ("D", 0)]
+    assert categories.category_outline() == [(a.id, 0, "A"), (b.id, 1, "B"), (c.id, 2, "C"), (d.id, 0, "D")]
     assert [x.name for x in categories.ancestors(c)] == ["A", "B", "C"]
     with pytest.raises(Invalid):
         categories.create_category(owner, {"name": "Orphan", "parent_id": 424242})

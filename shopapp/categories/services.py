@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select, update
@@ -122,35 +121,22 @@ def list_categories(
     return paginate(stmt.order_by(func.lower(Category.name), Category.id), page, per_page)
 
 
-@dataclass
-class TreeNode:
-    category: Category
-    depth: int
-    children: list[TreeNode] = field(default_factory=list)
+# The three columns a <select> of the tree needs, siblings by name; built once, so each request reuses
+# its compiled form.
+_OUTLINE = select(Category.id, Category.parent_id, Category.name).order_by(func.lower(Category.name), Category.id)
 
 
-def category_tree() -> list[TreeNode]:
-    """The whole tree in one query, roots first, siblings by name."""
-    rows = db.session.scalars(select(Category).order_by(func.lower(Category.name), Category.id)).all()
-    nodes = {c.id: TreeNode(c, 0) for c in rows}
-    roots: list[TreeNode] = []
-    for node in nodes.values():
-        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
-        (parent.children if parent else roots).append(node)
+def category_outline() -> list[tuple[int, int, str]]:
+    """The whole tree as (id, depth, name), depth-first from the roots, siblings by name, in one query."""
+    children: dict[int | None, list[tuple[int, str]]] = {}
+    for ident, parent_id, name in db.session.execute(_OUTLINE):
+        children.setdefault(parent_id, []).append((ident, name))
+    outline: list[tuple[int, int, str]] = []
 
-    def set_depth(items: list[TreeNode], depth: int) -> None:
-        for item in items:
-            item.depth = depth
-            set_depth(item.children, depth + 1)
+    def walk(parent_id: int | None, depth: int) -> None:
+        for ident, name in children.get(parent_id, ()):
+            outline.append((ident, depth, name))
+            walk(ident, depth + 1)
 
-    set_depth(roots, 0)
-    return roots
-
-
-def flatten(tree: list[TreeNode]) -> list[TreeNode]:
-    """Depth-first order, for a <select> of the tree."""
-    out: list[TreeNode] = []
-    for node in tree:
-        out.append(node)
-        out.extend(flatten(node.children))
-    return out
+    walk(None, 0)
+    return outline
