@@ -165,6 +165,16 @@ def test_category_delete_refused_while_in_use(make_user, make_category, make_pro
     assert [c.name for c in categories.list_categories().items] == ["Root"]
 
 
+def test_child_categories_come_by_name_up_to_the_limit(make_user, make_category):
+    owner = make_user()
+    root = make_category(owner=owner, name="Root")
+    for name in ("beta", "Gamma", "Alpha"):
+        make_category(owner=owner, name=name, parent_id=root.id)
+    make_category(owner=owner, name="Another root")
+    assert [c.name for c in categories.child_categories(root.id, 100)] == ["Alpha", "beta", "Gamma"]
+    assert [c.name for c in categories.child_categories(root.id, 2)] == ["Alpha", "beta"]
+
+
 def test_category_tree_and_descendants(make_user, make_category):
     owner = make_user()
     a = make_category(owner=owner, name="A")

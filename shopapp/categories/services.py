@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, bindparam, exists, func, select, update
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
@@ -17,6 +17,7 @@ from shopapp.extensions import db
 
 NOT_FOUND = "No such category."
 NAME_TAKEN = "A category with this name already exists at this level."
+_BY_NAME = (func.lower(Category.name), Category.id)
 
 _FIELDS = {
     "name": validation.name,
@@ -118,12 +119,23 @@ def list_categories(
         stmt = stmt.where(Category.parent_id == parent_id)
     if owner_id is not None:
         stmt = stmt.where(Category.owner_id == owner_id)
-    return paginate(stmt.order_by(func.lower(Category.name), Category.id), page, per_page)
+    return paginate(stmt.order_by(*_BY_NAME), page, per_page)
+
+
+# The children a category page links to. Built once, so each request reuses its compiled form.
+_CHILDREN = (
+    select(Category).where(Category.parent_id == bindparam("parent_id")).order_by(*_BY_NAME).limit(bindparam("limit"))
+)
+
+
+def child_categories(parent_id: int, limit: int) -> list[Category]:
+    """The first ``limit`` children of a category in ``list_categories`` order, without counting them all."""
+    return list(db.session.scalars(_CHILDREN, {"parent_id": parent_id, "limit": limit}))
 
 
 # The three columns a <select> of the tree needs, siblings by name; built once, so each request reuses
 # its compiled form.
-_OUTLINE = select(Category.id, Category.parent_id, Category.name).order_by(func.lower(Category.name), Category.id)
+_OUTLINE = select(Category.id, Category.parent_id, Category.name).order_by(*_BY_NAME)
 
 
 def category_outline() -> list[tuple[int, int, str]]:
