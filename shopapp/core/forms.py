@@ -54,6 +54,19 @@ class SelectField(wtforms.SelectField):
     widget = _Select()
 
 
+class OptionalSelectField(SelectField):
+    """A select of ids whose choices begin with an empty one ("All shops"), which ``optional_id`` reads as
+    None. None is thus always a valid choice: choices given as a callable are only loaded to check
+    another value or to draw the field (an htmx request for the results alone draws no filters)."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, coerce=optional_id, **kwargs)
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data is not None:
+            super().pre_validate(form)
+
+
 def show_refusal(form: FlaskForm, error: DomainError) -> None:
     """Put a service's refusal next to the field it names, or above the form when it names none."""
     field = form._fields.get(error.field) if error.field else None
