@@ -1,6 +1,7 @@
 """The <select> every form draws: its own quick option markup must stay WTForms' markup."""
 
 import pytest
+from markupsafe import Markup
 from wtforms import Form
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
@@ -14,6 +15,7 @@ CHOICES = [
     SelectChoice('3"', "Quote in the value"),
     SelectChoice("4", ""),  # no label: the value stands in
     SelectChoice("5", "Has its own attributes", render_kw={"disabled": True}),
+    SelectChoice(Markup('6"'), "A Markup value, quoted by WTForms its own way"),
 ]
 
 

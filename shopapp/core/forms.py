@@ -38,12 +38,13 @@ def checked_by(rule: Callable[[Any], Any]) -> Callable[[Form, Field], None]:
 
 
 class _Select(Select):
-    """WTForms' <select> with the usual option, a string value without attributes of its own, written
-    directly: the same markup without ``html_params`` for each of a category tree's or a shop list's options."""
+    """WTForms' <select> with the usual option, a plain string value without attributes of its own, written
+    directly: the same markup without ``html_params`` for each of a category tree's or a shop list's options.
+    Anything else (attributes, a Markup or non-string value) is left to WTForms."""
 
     @classmethod
     def render_option(cls, choice: Choice, **kwargs: Any) -> Markup:
-        if kwargs or choice.render_kw or not isinstance(choice.value, str):
+        if kwargs or choice.render_kw or type(choice.value) is not str:
             return super().render_option(choice, **kwargs)
         selected = "selected " if choice.selected else ""
         value, label = escape(choice.value), escape(choice.label or choice.value)
