@@ -165,15 +165,24 @@ def test_category_delete_refused_while_in_use(make_user, make_category, make_pro
     assert [c.name for c in categories.list_categories().items] == ["Root"]
 
 
+def test_child_categories_come_by_name_up_to_the_limit(make_user, make_category):
+    owner = make_user()
+    root = make_category(owner=owner, name="Root")
+    for name in ("beta", "Gamma", "Alpha"):
+        make_category(owner=owner, name=name, parent_id=root.id)
+    make_category(owner=owner, name="Another root")
+    assert [c.name for c in categories.child_categories(root.id, 100)] == ["Alpha", "beta", "Gamma"]
+    assert [c.name for c in categories.child_categories(root.id, 2)] == ["Alpha", "beta"]
+
+
 def test_category_tree_and_descendants(make_user, make_category):
     owner = make_user()
     a = make_category(owner=owner, name="A")
     b = make_category(owner=owner, name="B", parent_id=a.id)
     c = make_category(owner=owner, name="C", parent_id=b.id)
-    make_category(owner=owner, name="D")
+    d = make_category(owner=owner, name="D")
     assert sorted(categories.descendant_ids(a.id)) == sorted([a.id, b.id, c.id])
-    flat = [(n.category.name, n.depth) for n in categories.flatten(categories.category_tree())]
-    assert flat == [("A", 0), ("B", 1), ("C", 2), ("D", 0)]
+    assert categories.category_outline() == [(a.id, 0, "A"), (b.id, 1, "B"), (c.id, 2, "C"), (d.id, 0, "D")]
     assert [x.name for x in categories.ancestors(c)] == ["A", "B", "C"]
     with pytest.raises(Invalid):
         categories.create_category(owner, {"name": "Orphan", "parent_id": 424242})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from shopapp.categories.services import category_tree, flatten
-from shopapp.core.forms import optional_id
+from shopapp.categories.services import category_outline
+from shopapp.core.forms import SelectField, optional_id
 
 INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
 
@@ -16,8 +16,7 @@ INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spac
 def category_choices(blank: str) -> list[SelectChoice]:
     """The whole tree as indented options, after an empty choice labelled ``blank``."""
     return [SelectChoice("", blank)] + [
-        SelectChoice(str(node.category.id), INDENT * node.depth + node.category.name)
-        for node in flatten(category_tree())
+        SelectChoice(str(ident), INDENT * depth + name) for ident, depth, name in category_outline()
     ]
 
 

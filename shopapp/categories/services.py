@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, bindparam, exists, func, select, update
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
@@ -18,6 +17,7 @@ from shopapp.extensions import db
 
 NOT_FOUND = "No such category."
 NAME_TAKEN = "A category with this name already exists at this level."
+_BY_NAME = (func.lower(Category.name), Category.id)
 
 _FIELDS = {
     "name": validation.name,
@@ -119,38 +119,36 @@ def list_categories(
         stmt = stmt.where(Category.parent_id == parent_id)
     if owner_id is not None:
         stmt = stmt.where(Category.owner_id == owner_id)
-    return paginate(stmt.order_by(func.lower(Category.name), Category.id), page, per_page)
+    return paginate(stmt.order_by(*_BY_NAME), page, per_page)
 
 
-@dataclass
-class TreeNode:
-    category: Category
-    depth: int
-    children: list[TreeNode] = field(default_factory=list)
+# The children a category page links to. Built once, so each request reuses its compiled form.
+_CHILDREN = (
+    select(Category).where(Category.parent_id == bindparam("parent_id")).order_by(*_BY_NAME).limit(bindparam("limit"))
+)
 
 
-def category_tree() -> list[TreeNode]:
-    """The whole tree in one query, roots first, siblings by name."""
-    rows = db.session.scalars(select(Category).order_by(func.lower(Category.name), Category.id)).all()
-    nodes = {c.id: TreeNode(c, 0) for c in rows}
-    roots: list[TreeNode] = []
-    for node in nodes.values():
-        parent = nodes.get(node.category.parent_id) if node.category.parent_id else None
-        (parent.children if parent else roots).append(node)
-
-    def set_depth(items: list[TreeNode], depth: int) -> None:
-        for item in items:
-            item.depth = depth
-            set_depth(item.children, depth + 1)
-
-    set_depth(roots, 0)
-    return roots
+def child_categories(parent_id: int, limit: int) -> list[Category]:
+    """The first ``limit`` children of a category in ``list_categories`` order, without counting them all."""
+    return list(db.session.scalars(_CHILDREN, {"parent_id": parent_id, "limit": limit}))
 
 
-def flatten(tree: list[TreeNode]) -> list[TreeNode]:
-    """Depth-first order, for a <select> of the tree."""
-    out: list[TreeNode] = []
-    for node in tree:
-        out.append(node)
-        out.extend(flatten(node.children))
-    return out
+# The three columns a <select> of the tree needs, siblings by name; built once, so each request reuses
+# its compiled form.
+_OUTLINE = select(Category.id, Category.parent_id, Category.name).order_by(*_BY_NAME)
+
+
+def category_outline() -> list[tuple[int, int, str]]:
+    """The whole tree as (id, depth, name), depth-first from the roots, siblings by name, in one query."""
+    children: dict[int | None, list[tuple[int, str]]] = {}
+    for ident, parent_id, name in db.session.execute(_OUTLINE):
+        children.setdefault(parent_id, []).append((ident, name))
+    outline: list[tuple[int, int, str]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for ident, name in children.get(parent_id, ()):
+            outline.append((ident, depth, name))
+            walk(ident, depth + 1)
+
+    walk(None, 0)
+    return outline

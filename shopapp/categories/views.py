@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopapp.categories.services import ancestors, get_category, list_categories
+from shopapp.categories.services import ancestors, child_categories, get_category
 from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page
@@ -26,7 +26,7 @@ def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
     form = CatalogForm(formdata=request.args, with_category=False)
     form.validate()
     page = search_catalog(form.to_query(page=requested_page(), category_id=category.id))
-    children = list_categories(parent_id=category.id, per_page=100).items
+    children = child_categories(category.id, 100)
     return render(
         "categories/detail.html",
         "products/_results.html",

@@ -6,10 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import wtforms
 from flask import request
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field, Form
+from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select
 
 from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
 from shopapp.extensions import db
@@ -31,6 +35,37 @@ def checked_by(rule: Callable[[Any], Any]) -> Callable[[Form, Field], None]:
             raise ValidationError(error.message) from error
 
     return validate
+
+
+class _Select(Select):
+    """WTForms' <select> with the usual option, a plain string value without attributes of its own, written
+    directly: the same markup without ``html_params`` for each of a category tree's or a shop list's options.
+    Anything else (attributes, a Markup or non-string value) is left to WTForms."""
+
+    @classmethod
+    def render_option(cls, choice: Choice, **kwargs: Any) -> Markup:
+        if kwargs or choice.render_kw or type(choice.value) is not str:
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        value, label = escape(choice.value), escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{value}">{label}</option>')  # noqa: S704 - both escaped here
+
+
+class SelectField(wtforms.SelectField):
+    widget = _Select()
+
+
+class OptionalSelectField(SelectField):
+    """A select of ids whose choices begin with an empty one ("All shops"), which ``optional_id`` reads as
+    None. None is thus always a valid choice: choices given as a callable are only loaded to check
+    another value or to draw the field (an htmx request for the results alone draws no filters)."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, coerce=optional_id, **kwargs)
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data is not None:
+            super().pre_validate(form)
 
 
 def show_refusal(form: FlaskForm, error: DomainError) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -10,7 +11,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SearchField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
-from shopapp.core.forms import checked_by, optional_id
+from shopapp.core.forms import OptionalSelectField, SelectField, checked_by, optional_id
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import shop_choices
@@ -34,6 +34,10 @@ SORT_CHOICES = [
 ]
 
 
+def _shop_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "All shops")] + [SelectChoice(str(ident), name) for ident, name in shop_choices(100)]
+
+
 class CatalogForm(FlaskForm):
     """The catalog's GET form. A bad value is reported beside its field and the rest still filters."""
 
@@ -41,8 +45,8 @@ class CatalogForm(FlaskForm):
         csrf = False  # a search changes nothing
 
     q = SearchField("Search", render_kw={"placeholder": "Search products", "autocomplete": "off"})
-    category = SelectField("Category", coerce=optional_id, validate_choice=True)
-    shop = SelectField("Shop", coerce=optional_id)
+    category = OptionalSelectField("Category")
+    shop = OptionalSelectField("Shop")
     min_price = StringField(
         "Min price", validators=[Optional(), checked_by(validation.price)], render_kw={"inputmode": "decimal"}
     )
@@ -54,14 +58,13 @@ class CatalogForm(FlaskForm):
 
     def __init__(self, *args: Any, with_shop: bool = True, with_category: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Callables: loaded only once a value is checked or the filters are drawn.
         if with_category:
-            self.category.choices = category_choices("All categories")
+            self.category.choices = partial(category_choices, "All categories")
         else:
             del self.category
         if with_shop:
-            self.shop.choices = [SelectChoice("", "All shops")] + [
-                SelectChoice(str(ident), name) for ident, name in shop_choices(100)
-            ]
+            self.shop.choices = _shop_choices
         else:
             del self.shop
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from shopapp.auth.models import User
 from shopapp.core import validation
@@ -110,11 +110,14 @@ def list_shops(
     return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)
 
 
+# Built once, so each request reuses its compiled form; the limit is a parameter.
+_CHOICES = live_shops().with_only_columns(Shop.id, Shop.name).order_by(Shop.name, Shop.id).limit(bindparam("limit"))
+
+
 def shop_choices(limit: int) -> list[tuple[int, str]]:
     """(id, name) of the first ``limit`` shops of ``list_shops``, for a <select> on every catalog page:
     two columns, no count, no objects to build."""
-    stmt = live_shops().with_only_columns(Shop.id, Shop.name).order_by(Shop.name, Shop.id).limit(limit)
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    return [(ident, name) for ident, name in db.session.execute(_CHOICES, {"limit": limit})]
 
 
 def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:

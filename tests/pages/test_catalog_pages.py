@@ -84,6 +84,13 @@ def test_bad_filter_values_are_shown_beside_their_field_not_a_500(client, catalo
     assert "Ignored " in fragment and "product-card" in fragment
 
 
+def test_a_refused_choice_is_marked_on_its_select_and_explained_beside_it(client, catalog):
+    body = text(client.get("/products?category=999"))
+    select = body[body.index('<select aria-describedby="category-error" aria-invalid="true" id="category"') :]
+    assert " selected " not in select[: select.index("</select>")]
+    assert '<small id="category-error" class="field-error">Not a valid choice.</small>' in body
+
+
 def test_no_results_and_empty_catalog_states_help(client, catalog):
     none = text(client.get("/products?min_price=999999"))
     assert "No products match" in none and "Clear all filters" in none
@@ -109,29 +116,45 @@ def test_pagination_counts_and_keeps_the_filters(client, make_shop, make_product
     assert client.get("/?page=999999999999999999999").status_code == 200
 
 
+def statements_for(client, url: str, headers: dict[str, str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL one request to ``url`` sends."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url, headers=headers or {}).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
 def test_catalog_queries_do_not_grow_with_the_products(client, make_user, make_shop, make_category, make_product):
     owner = make_user()
     category = make_category(owner)
-
-    def queries_for_catalog() -> int:
-        statements: list[str] = []
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            assert client.get("/").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return len(statements)
-
     make_product(make_shop(owner, name="First"), category_id=category.id)
-    few = queries_for_catalog()
+    few = len(statements_for(client, "/"))
     assert 0 < few <= 8
     for n in range(11):
         make_product(make_shop(owner, name=f"Shop {n}"), category_id=category.id)
-    assert queries_for_catalog() == few
+    assert len(statements_for(client, "/")) == few
+
+
+def test_the_filter_choices_are_loaded_only_to_draw_the_filters_or_check_a_value(client, catalog):
+    def choice_lists(url: str, headers: dict[str, str] | None = None) -> list[str]:
+        """Which choice lists the request loaded: the category tree, the shops."""
+        sql = statements_for(client, url, headers)
+        return [name for name in ("categories", "shops") if any(s.startswith(f"SELECT {name}.id") for s in sql)]
+
+    assert choice_lists("/products?q=mug") == ["categories", "shops"]
+    assert choice_lists("/products?q=mug", HTMX) == []
+    assert choice_lists("/products?category=&shop=", HTMX) == []
+    assert choice_lists(f"/products?category={catalog['mugs'].id}", HTMX) == ["categories"]
+    assert choice_lists(f"/products?shop={catalog['north'].id}", HTMX) == ["shops"]
+    refused = text(client.get("/products?category=999&shop=999", headers=HTMX))
+    assert "Ignored category: Not a valid choice." in refused and "Ignored shop: Not a valid choice." in refused
 
 
 def test_product_page_shows_everything_a_customer_needs(client, catalog):
