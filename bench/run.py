@@ -12,7 +12,8 @@ signed-in reader or an address read for the first time since the last write). Ev
 is measured in this one run.
 
 gunicorn: 2 workers (2 cores) of class gthread with 4 threads each: keep-alive connections like the
-load generator's, and a thread can wait on PostgreSQL while another runs Python.
+load generator's, and a thread can wait on PostgreSQL while another runs Python. Each worker takes at
+most its share of the connections (--worker-connections 16), for the bare app as for ShopApp.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ BASE_URL = os.environ.get("BENCH_DATABASE_BASE", "postgresql://postgres@127.0.0.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BARE = "bare app (SELECT 1)"
 WARM_UP_S = 2
-GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
+WORKERS = 2
+GUNICORN = ["--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
 TARGETS = {  # scenario: minimum throughput as a fraction of the bare app's (issue 6)
     "api search, common word": 0.35,
     "api search, rare word": 0.35,
@@ -64,10 +66,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def gunicorn_args(connections: int) -> list[str]:
+    return [*GUNICORN, "--worker-connections", str(-(-connections // WORKERS))]
+
+
 @contextmanager
-def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
+def gunicorn(app: str, env: dict[str, str], connections: int):  # type: ignore[no-untyped-def]
+    """Serve ``app``; each worker takes its share of the load generator's keep-alive connections at most.
+
+    Without that cap one gthread worker often accepted most of the 32 connections at once and kept them,
+    the other one idling: runs of the same app came out at 830 or 2 100 req/s by chance.
+    """
     port = free_port()
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}", app]
+    executable = str(Path(sys.executable).parent / "gunicorn")
+    cmd = [executable, *gunicorn_args(connections), "--bind", f"127.0.0.1:{port}", app]
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -91,8 +103,7 @@ def gunicorn(app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
-    """Load ``url`` after a 2 s warm-up run: the first run against newly started gunicorn workers often
-    sends most connections to one worker (seen: the bare app at 880 req/s, then 2 100 on the next run)."""
+    """Load ``url`` after a 2 s warm-up run (connection pools filled, code paths warm)."""
     _load(url, WARM_UP_S, connections)
     return _load(url, duration, connections)
 
@@ -158,11 +169,11 @@ def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, f
             "RATELIMIT_STORAGE_URI": REDIS_URL,
             "LOG_LEVEL": "WARNING",
         }
-        with gunicorn("bench.bare_app:app", env) as bare:
+        with gunicorn("bench.bare_app:app", env, connections) as bare:
             results[BARE] = wrk(f"{bare}/", duration, connections)
         redis.Redis.from_url(REDIS_URL).flushdb()  # no copies left from another run or database
         for mode, extra in (("cached", {"CACHE_URL": REDIS_URL}), ("uncached", {})):
-            with gunicorn("wsgi:app", {**env, **extra}) as app:
+            with gunicorn("wsgi:app", {**env, **extra}, connections) as app:
                 for name, path in scenarios(url).items():
                     with urllib.request.urlopen(app + path, timeout=60) as response:  # noqa: S310 - loopback only
                         assert response.status == 200, (name, response.status)
@@ -172,7 +183,8 @@ def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, f
 
 def print_table(size: int, results: dict[str, dict[str, float]], duration: int, connections: int) -> None:
     bare = results[BARE]["rps"]
-    print(f"\n{size:,} products — gunicorn {' '.join(GUNICORN)}, wrk {connections} connections, {duration}s each")
+    args = " ".join(gunicorn_args(connections))
+    print(f"\n{size:,} products — gunicorn {args}, wrk {connections} connections, {duration}s each")
     print(f"{'scenario':<38}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}{'target':>11}{'p99':>6}")
     for label, r in results.items():
         name = label.rsplit(" (", 1)[0]
