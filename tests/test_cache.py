@@ -181,6 +181,18 @@ def test_a_write_that_rolls_back_keeps_the_copies(app, api, world):
     assert _generation(app) != generation
 
 
+def test_account_writes_keep_the_catalog_copies(app, client, api, world, statements):
+    """Registrations and logouts write only to users, which no cached answer shows."""
+    client.get("/api/v1/products?q=lamp")
+    generation = _generation(app)
+    account = {"email": "new@example.com", "password": DEFAULT_PASSWORD, "name": "New Customer"}
+    assert api.post("/users/register", json=account).status_code == 201
+    assert api.post("/users/logout", as_=world["owner"]).status_code == 204
+    assert _generation(app) == generation
+    statements.clear()
+    assert '"Brass Lamp"' in client.get("/api/v1/products?q=lamp").text and statements == []
+
+
 def test_signed_in_readers_and_token_holders_never_get_the_anonymous_copy(client, world, statements):
     page = f"/products/{world['product'].id}-{world['product'].slug}"
     api_path = f"/api/v1/products/{world['product'].id}"

@@ -3,8 +3,8 @@
 The catalog's public pages and API reads answer every anonymous visitor alike and are most of the
 traffic; building one costs 2 to 15 ms of Python and SQL, serving a stored copy a Redis round trip.
 Copies live in Redis (``CACHE_URL``; no URL, no cache) under a *generation*: every committed
-transaction that wrote anything through the app's session increments it (the session events at the
-bottom), and a copy made under an older generation is never served. A reader therefore never gets
+transaction that wrote through the app's session (to anything but accounts) increments it (the
+session events at the bottom), and a copy made under an older generation is never served. A reader therefore never gets
 an answer older than the last write that had committed when its request began, in any process.
 ``CACHE_TTL`` bounds how long a copy lives, for changes made to the database outside the app.
 
@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -170,18 +170,28 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
     return cached_view
 
 
-# Any write through the app's session ends the stored answers once it commits.
+# Any write through the app's session ends the stored answers once it commits, except a write to tables
+# that no cached answer reads: accounts (registrations, logouts and password changes are frequent, and
+# the catalog shows no account's data; its rows name an owner only by id, which never changes).
+PRIVATE_TABLES = frozenset({"users"})
+
+
+def _mark_written(session: OrmSession, tables: Iterable[str | None]) -> None:
+    if any(table not in PRIVATE_TABLES for table in tables):
+        session.info[_WRITTEN] = True
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _flushed(session: OrmSession, _context: Any) -> None:
-    session.info[_WRITTEN] = True
+    changed = (*session.new, *session.dirty, *session.deleted)
+    _mark_written(session, (getattr(getattr(row, "__table__", None), "name", None) for row in changed))
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WRITTEN] = True
+        mapper = state.bind_mapper
+        _mark_written(state.session, (mapper.local_table.name if mapper is not None else None,))
 
 
 @event.listens_for(OrmSession, "after_commit")
