@@ -1,1 +1,1 @@
-"""Product images: a hostile-input-safe pipeline, content-addressed storage, fast serving."""
+"""Product images: a hostile-input-safe pipeline, storage under names never reused, fast serving."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import secrets
 import warnings
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class ImageRejected(ValueError):
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    key: str  # content hash of the largest rendition: the storage name
+    key: str  # the storage name: the largest rendition's content hash and a random part (see process_image)
     width: int
     height: int
     renditions: dict[str, bytes]
@@ -44,7 +45,9 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
         image = _open(data, max_pixels)
         large = _decode(image)
     renditions = {name: _encode(_fit(large, size)) for name, size in RENDITIONS.items()}
-    key = hashlib.sha256(renditions["large"]).hexdigest()[:40]
+    # Every upload gets files of its own, even for the same picture: with one shared name, a transaction
+    # that rolled back removed the files that a concurrent upload of the same content had committed.
+    key = hashlib.sha256(renditions["large"]).hexdigest()[:24] + secrets.token_hex(8)
     width, height = fit_size(large.size, RENDITIONS["large"])
     return ProcessedImage(key=key, width=width, height=height, renditions=renditions)
 

@@ -25,7 +25,7 @@ _DOOMED = "media_doomed"  # session.info: files to remove once this transaction 
 
 
 def rendition_name(key: str, rendition: str) -> str:
-    """``ab/abcdef…-small.webp``: content-addressed, so a name never changes meaning."""
+    """``ab/abcdef…-small.webp``: a name is never reused for other content, so it is cached for good."""
     return f"{key[:2]}/{key}-{rendition}.webp"
 
 
@@ -94,6 +94,7 @@ def delete_image(user: User, product_id: int, image_id: int) -> None:
     db.session.delete(image)
     db.session.flush()
     _renumber(product.id)
+    # Images uploaded before each upload got files of its own may share them with another row.
     still_used = db.session.scalar(select(func.count()).where(ProductImage.storage_key == key))
     if not still_used:
         db.session.info.setdefault(_DOOMED, []).extend(rendition_name(key, r) for r in RENDITIONS)

@@ -2,8 +2,8 @@
 
 The local backend is safe for several app processes sharing one directory (NFS or a
 shared volume): files are written under a temporary name and renamed into place, so
-a reader never sees half a file, and content-addressed names make a repeated write of
-the same image harmless.
+a reader never sees half a file, and a name is never written twice (each upload's names
+are its own), so a stored file never changes.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 @bp.get("/media/<path:name>")
 def serve(name: str) -> ResponseReturnValue:
-    """Names are content hashes, so a response never changes: cache it for a year."""
+    """A name never gets other content, so a response never changes: cache it for a year."""
     if not name.endswith(".webp"):
         return current_app.response_class(status=404)
     response = send_from_directory(current_app.config["MEDIA_ROOT"], name, mimetype="image/webp", max_age=ONE_YEAR)

@@ -152,12 +152,41 @@ def test_deleted_image_files_go_only_after_commit(app, make_product):
     assert stored_files(app) == [] and image_rows() == 0
 
 
-def test_shared_content_is_kept_while_another_image_uses_it(app, make_shop, make_product):
+def test_identical_uploads_get_files_of_their_own(app, make_shop, make_product):
     shop = make_shop()
     first, second = make_product(shop=shop), make_product(shop=shop)
     data = files.webp()
     a = media.add_image(shop.owner, first.id, data)
-    media.add_image(shop.owner, second.id, data)
+    b = media.add_image(shop.owner, second.id, data)
+    db.session.commit()
+    assert a.storage_key != b.storage_key and len(stored_files(app)) == 6
+    media.delete_image(shop.owner, first.id, a.id)
+    db.session.commit()
+    assert len(stored_files(app)) == 3 and all(b.storage_key in name for name in stored_files(app))
+
+
+@pytest.mark.postgres_only
+def test_a_rolled_back_upload_never_removes_files_a_concurrent_identical_upload_committed(app, make_shop, make_product):
+    """Two transactions at once (two app contexts, two sessions): one uploads, the other uploads the same
+    picture and commits, then the first rolls back. (SQLite runs one writer at a time: no such overlap.)"""
+    shop = make_shop()
+    first, second = make_product(shop=shop), make_product(shop=shop)
+    data = files.webp()
+    media.add_image(shop.owner, first.id, data)
+    with app.app_context():
+        kept = media.add_image(shop.owner, second.id, data)
+        db.session.commit()
+        kept_key = kept.storage_key
+    db.session.rollback()
+    assert len(stored_files(app)) == 3 and all(kept_key in name for name in stored_files(app))
+
+
+def test_a_file_shared_by_older_rows_is_kept_while_another_image_uses_it(app, make_shop, make_product):
+    """Rows stored before each upload had files of its own may share them; deleting one keeps them."""
+    shop = make_shop()
+    first, second = make_product(shop=shop), make_product(shop=shop)
+    a = media.add_image(shop.owner, first.id, files.webp())
+    db.session.add(ProductImage(product_id=second.id, storage_key=a.storage_key, width=a.width, height=a.height))
     db.session.commit()
     media.delete_image(shop.owner, first.id, a.id)
     db.session.commit()
