@@ -9,6 +9,7 @@ values are fresh, and the app answers without Redis.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -155,6 +156,17 @@ WRITES = {
     "category renamed": (_category_renamed, "/api/v1/products?q=lamp", lambda body: '"Lamps"' in body),
     "image added": (_image_added, "/api/v1/products?q=lamp", lambda body: "/media/" in body),
 }
+
+
+def test_the_request_log_says_what_the_cache_did(client, world, make_user, caplog):
+    caplog.set_level(logging.INFO, logger="shopapp.request")
+    path = f"/products/{world['product'].id}-{world['product'].slug}"
+    client.get(path)
+    client.get(path)
+    Auth(client).login(make_user())
+    client.get(path)
+    seen = [re.search(r"cache=(\S+)", r.getMessage()).group(1) for r in caplog.records if path in r.getMessage()]  # type: ignore[union-attr]
+    assert seen == ["miss", "hit", "bypass"]
 
 
 @pytest.mark.parametrize("name", WRITES)

@@ -19,7 +19,7 @@ FIRST_PASSWORD = "first secret passphrase"
 SECOND_PASSWORD = "second secret passphrase"
 LINE = re.compile(
     r"request_id=(?P<request_id>[0-9a-f]{32}) method=(?P<method>[A-Z]+) path=(?P<path>\S+) status=(?P<status>\d{3}) "
-    r"duration_ms=(?P<duration>\d+\.\d) user_id=(?P<user_id>\S+)$"
+    r"duration_ms=(?P<duration>\d+\.\d) user_id=(?P<user_id>\S+) cache=(?P<cache>-|hit|miss|bypass)$"
 )
 
 

@@ -153,15 +153,18 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def cached_view(*args: Any, **kwargs: Any) -> Any:
         cache = _cache()
-        if cache is None or not _anonymous_read():
+        if cache is None:
             return view(*args, **kwargs)
         key = _key()
-        found = cache.lookup(key)
-        if found is None:
+        found = cache.lookup(key) if _anonymous_read() else None
+        if found is None:  # a personal read, or Redis failed
+            g.cache = "bypass"
             return view(*args, **kwargs)
         generation, entry = found
         if entry is not None and entry.split(b"\n", 1)[0] == generation:
+            g.cache = "hit"
             return _stored_response(entry)
+        g.cache = "miss"
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code == 200 and "Set-Cookie" not in response.headers and not response.is_streamed:
             cache.store(key, generation, response)

@@ -50,12 +50,13 @@ def configure_logging(app: Flask) -> None:
         user_id = _user_id()
         # The path only: query strings may carry secrets (a token pasted in a URL) and are never logged.
         logger.info(
-            "method=%s path=%s status=%s duration_ms=%.1f user_id=%s",
+            "method=%s path=%s status=%s duration_ms=%.1f user_id=%s cache=%s",
             request.method,
             request.path,
             response.status_code,
             duration_ms,
             user_id,
+            g.get("cache", "-"),  # hit, miss or bypass on the views the shared cache serves (core/cache.py)
         )
         return response
 
