@@ -195,6 +195,25 @@ def test_a_write_that_rolls_back_keeps_the_copies(app, api, world):
     assert _generation(app) != generation
 
 
+def test_a_lost_generation_never_brings_back_old_copies(app, client, api, world):
+    """Redis restarted, or evicted the generation while copies survived: no copy made before may count as
+    current again, whether the generation is lost before or after a write."""
+    path = "/api/v1/products?q=lamp"
+    cache = app.extensions[EXTENSION]
+    cache.redis.delete(cache.generation_key)
+    for _ in range(3):
+        assert '"40.00"' in client.get(path).text
+    for price, lost_before_the_write in ((55, False), (60, True), (65, True)):
+        if lost_before_the_write:
+            cache.redis.delete(cache.generation_key)
+        changed = api.patch(f"/products/{world['product'].id}", as_=world["owner"], json={"price": price})
+        assert changed.status_code == 200
+        if not lost_before_the_write:
+            cache.redis.delete(cache.generation_key)
+        for _ in range(3):
+            assert f'"{price}.00"' in client.get(path).text
+
+
 def test_account_writes_keep_the_catalog_copies(app, client, api, world, statements):
     """Registrations and logouts write only to users, which no cached answer shows."""
     client.get("/api/v1/products?q=lamp")

@@ -80,12 +80,20 @@ class SharedCache:
             return None
 
     def lookup(self, key: str) -> tuple[bytes, bytes | None] | None:
-        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed."""
+        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed
+        or holds no generation.
+
+        A generation that is gone (a new Redis, or one that evicted it) starts again from the clock in
+        nanoseconds, never from a number copies may still carry; this request goes uncached.
+        """
         found = self._call(lambda: self.redis.mget(self.generation_key, self.entry_prefix + key))
         if found is None:
             return None
         generation, entry = found
-        return generation or b"0", entry
+        if generation is None:
+            self._call(lambda: self.redis.set(self.generation_key, time.time_ns(), nx=True))
+            return None
+        return generation, entry
 
     def store(self, key: str, generation: bytes, response: Response) -> None:
         body = response.get_data()
@@ -102,8 +110,16 @@ class SharedCache:
         self._call(lambda: self.redis.set(self.entry_prefix + key, entry, ex=self.ttl))
 
     def bump(self) -> None:
-        """End every stored answer: the database has changed."""
-        self._call(lambda: self.redis.incr(self.generation_key))
+        """End every stored answer: the database has changed. A lost generation restarts from the clock
+        here too (``INCR`` alone would restart it at 1, a number copies may carry)."""
+        self._call(
+            lambda: (
+                self.redis.pipeline()
+                .set(self.generation_key, time.time_ns(), nx=True)
+                .incr(self.generation_key)
+                .execute()
+            )
+        )
 
 
 def init_cache(app: Flask) -> None:
@@ -157,7 +173,7 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         key = _key()
         found = cache.lookup(key) if _anonymous_read() else None
-        if found is None:  # a personal read, or Redis failed
+        if found is None:  # a personal read, Redis failed, or its generation was just (re)started
             g.cache = "bypass"
             return view(*args, **kwargs)
         generation, entry = found
