@@ -80,19 +80,20 @@ class SharedCache:
             return None
 
     def lookup(self, key: str) -> tuple[bytes, bytes | None] | None:
-        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed
-        or holds no generation.
+        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed.
 
         A generation that is gone (a new Redis, or one that evicted it) starts again from the clock in
-        nanoseconds, never from a number copies may still carry; this request goes uncached.
+        nanoseconds, never from a number copies may still carry. (If another process set it first, this
+        request's copy is stored under a generation that is not current: never served, no harm.)
         """
         found = self._call(lambda: self.redis.mget(self.generation_key, self.entry_prefix + key))
         if found is None:
             return None
         generation, entry = found
         if generation is None:
-            self._call(lambda: self.redis.set(self.generation_key, time.time_ns(), nx=True))
-            return None
+            generation = str(time.time_ns()).encode()
+            self._call(lambda: self.redis.set(self.generation_key, generation, nx=True))
+            return generation, None
         return generation, entry
 
     def store(self, key: str, generation: bytes, response: Response) -> None:
@@ -173,7 +174,7 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         key = _key()
         found = cache.lookup(key) if _anonymous_read() else None
-        if found is None:  # a personal read, Redis failed, or its generation was just (re)started
+        if found is None:  # a personal read, or Redis failed
             g.cache = "bypass"
             return view(*args, **kwargs)
         generation, entry = found
