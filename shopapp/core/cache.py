@@ -152,8 +152,7 @@ def _key() -> str:
     return hashlib.sha256(address + (b"#fragment" if wants_fragment() else b"")).hexdigest()
 
 
-def _stored_response(entry: bytes) -> Response:
-    _generation, headers, body = entry.split(b"\n", 2)
+def _stored_response(headers: bytes, body: bytes) -> Response:
     for placeholder, _rendered, fresh in _PER_RESPONSE:
         if placeholder in body:
             body = body.replace(placeholder, fresh().encode())
@@ -178,9 +177,10 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
             g.cache = "bypass"
             return view(*args, **kwargs)
         generation, entry = found
-        if entry is not None and entry.split(b"\n", 1)[0] == generation:
+        stored_under, headers, body = entry.split(b"\n", 2) if entry is not None else (None, b"", b"")
+        if stored_under == generation:
             g.cache = "hit"
-            return _stored_response(entry)
+            return _stored_response(headers, body)
         g.cache = "miss"
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code == 200 and "Set-Cookie" not in response.headers and not response.is_streamed:
