@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium db lint bench clean
+.PHONY: run test setup setup-dev chromium photos db lint bench clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -18,10 +18,14 @@ test: setup-dev
 
 setup: $(VENV)/.runtime static/vendor/.installed
 
-setup-dev: setup $(VENV)/.dev chromium
+setup-dev: setup $(VENV)/.dev chromium photos
 
 chromium:
 	scripts/ensure-chromium.sh
+
+# Real photographs for the upload tests and bench/images.py (downloaded from Debian, kept in .cache/photos).
+photos:
+	scripts/ensure-photos.sh
 
 db: setup
 	$(BIN)/flask db upgrade
@@ -50,4 +54,4 @@ lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor instance
+	rm -rf $(VENV) node_modules static/vendor instance .cache
