@@ -61,12 +61,14 @@ def register_extensions(app: Flask) -> None:
     from shopapp.core.cache import init_cache
     from shopapp.core.logging import configure_logging
     from shopapp.core.security import register_security_headers
+    from shopapp.core.uploads import init_uploads
 
     configure_logging(app)
     register_security_headers(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
+    init_uploads(app)  # before CSRFProtect, whose before_request parses the body
     csrf.init_app(app)
     limiter.init_app(app)
     init_cache(app)

@@ -17,7 +17,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
 from shopapp.auth.throttle import Throttled
-from shopapp.core.errors import DomainError
+from shopapp.core.errors import DomainError, Refused
+from shopapp.core.uploads import too_large_detail
 from shopapp.extensions import db
 
 PREFIX = "/api/v1"
@@ -70,6 +71,10 @@ def _api_problem(error: ApiProblem) -> ResponseReturnValue:
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+    if isinstance(error, Refused):
+        errors = [FieldError(field=p.field, message=p.message) for p in error.problems]
+        detail = INVALID_DETAIL if error.status == 422 else error.problems[0].message
+        return problem(error.status, detail, errors=errors)
     if error.status == 422:
         return problem(422, INVALID_DETAIL, errors=[FieldError(field=error.field, message=error.message)])
     return problem(error.status, error.message, headers=headers)
@@ -80,7 +85,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     db.session.rollback()
     code = error.code or 500
     headers = {key: value for key, value in error.get_headers() if key in _PASSED_ON_HEADERS}
-    return problem(code, error.description or HTTP_STATUS_CODES.get(code, "Error"), headers=headers)
+    detail = too_large_detail() if code == 413 else error.description or HTTP_STATUS_CODES.get(code, "Error")
+    return problem(code, detail, headers=headers)
 
 
 @bp.errorhandler(Exception)

@@ -18,6 +18,7 @@ from shopapp.api import bp
 from shopapp.api.errors import PREFIX, PROBLEM_JSON
 from shopapp.api.operations import JSON, OPERATIONS, Operation
 from shopapp.api.schemas import ID_MAX, Problem
+from shopapp.products.models import ALT_MAX
 
 REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
@@ -41,19 +42,36 @@ _ERROR_HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Always Bearer."}},
     429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
 }
-_UPLOAD_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "image": {
-            "type": "string",
-            "contentMediaType": "application/octet-stream",
-            "description": "A JPEG, PNG or WebP image (decided by its content), at most 10 MB.",
-        },
-        "alt": {"type": "string", "maxLength": 300, "description": "Alt text; the product's name if omitted."},
-    },
-    "required": ["image"],
-    "additionalProperties": False,
+_FILE = {
+    "type": "string",
+    "format": "binary",  # OpenAPI 3.0's spelling, which generated clients still read as "send a file"
+    "contentMediaType": "application/octet-stream",
+    "description": "A JPEG, PNG or WebP image (decided by its content, not its name), at most 10 MB and 40 megapixels.",
 }
+_ALT = {"type": "string", "maxLength": ALT_MAX, "description": "Alt text; the product's name if omitted or empty."}
+_IMAGE_TYPES = {"contentType": "image/jpeg, image/png, image/webp, application/octet-stream"}
+
+
+def _upload_schema(images: int) -> dict[str, Any]:
+    """The multipart body of an upload: one ``image`` file, or up to ``images`` of them with an alt text each."""
+    if images == 1:
+        properties: dict[str, Any] = {"image": _FILE, "alt": _ALT}
+    else:
+        properties = {
+            "image": {"type": "array", "items": _FILE, "minItems": 1, "maxItems": images},
+            "alt": {
+                "type": "array",
+                "items": _ALT,
+                "maxItems": images,
+                "description": "None, or one alt text per image in the same order.",
+            },
+        }
+    return {
+        "schema": {"type": "object", "properties": properties, "required": ["image"], "additionalProperties": False},
+        "encoding": {"image": _IMAGE_TYPES},
+    }
+
+
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -110,8 +128,8 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
     }
     if op.body is not None:
         spec["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
-    if op.upload:
-        spec["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_SCHEMA}}}
+    if op.images:
+        spec["requestBody"] = {"required": True, "content": {"multipart/form-data": _upload_schema(op.images)}}
     if op.auth == "required":
         spec["security"] = [{"bearerAuth": []}]
     elif op.auth == "optional":
@@ -178,7 +196,7 @@ def _success(op: Operation) -> dict[str, Any]:
 
 def _errors(op: Operation) -> dict[str, Any]:
     codes = set(op.errors) | set(_ALWAYS)
-    if op.body is not None or op.upload:
+    if op.body is not None or op.images:
         codes |= set(_WITH_BODY)
     codes |= set(_WITH_QUERY)
     if op.auth != "none":

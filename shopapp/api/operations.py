@@ -26,13 +26,13 @@ from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
 from shopapp.core.cache import shared
 from shopapp.core.errors import AuthenticationFailed
+from shopapp.core.uploads import accepts_images
 from shopapp.extensions import db
-from shopapp.media.services import upload_limit
+from shopapp.media.services import NewImage
 
 Auth = Literal["none", "optional", "required"]
 JSON = "application/json"
 MAX_JSON_BYTES = 1024 * 1024
-UPLOAD_OVERHEAD = 64 * 1024  # multipart framing and the alt text around the image itself
 NO_TOKEN = "This operation needs an access token: send 'Authorization: Bearer <token>'."  # noqa: S105 - a message
 _MESSAGES = {
     "missing": "is required",
@@ -61,7 +61,7 @@ class Operation:
     response: type[BaseModel] | None
     errors: tuple[int, ...]
     etag: bool
-    upload: bool = False
+    images: int = 0
 
 
 OPERATIONS: list[Operation] = []
@@ -80,15 +80,15 @@ def operation(
     response: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     etag: Callable[[Any], str] | None = None,
-    upload: bool = False,
+    images: int = 0,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
     (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
 
     ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
-    ``ETag`` header from the result. ``upload=True`` takes a multipart body with one ``image`` file and an
-    optional ``alt`` text, given to the view as ``upload``. A GET open to anonymous callers answers them
-    from the shared cache (core/cache.py).
+    ``ETag`` header from the result. ``images=n`` takes a multipart body with up to ``n`` ``image`` files,
+    each with an optional ``alt`` text in the same order, given to the view as ``uploads``. A GET open to
+    anonymous callers answers them from the shared cache (core/cache.py).
     """
     success = status or (200 if response is not None else 204)
 
@@ -103,13 +103,15 @@ def operation(
                 kwargs["query"] = parsed_query
             if body is not None:
                 kwargs["body"] = _parse(body, _json_body())
-            if upload:
-                kwargs["upload"] = _image_upload()
+            if images:
+                kwargs["uploads"] = _image_uploads(images)
             result = view(**kwargs)
             if request.method not in ("GET", "HEAD"):
                 db.session.commit()
             return _respond(result, success, response, etag)
 
+        if images:
+            accepts_images(images)(endpoint)
         public_read = methods == ("GET",) and auth != "required"
         bp.add_url_rule(rule, view.__name__, shared(endpoint) if public_read else endpoint, methods=list(methods))
         OPERATIONS.append(
@@ -126,7 +128,7 @@ def operation(
                 response=response,
                 errors=errors,
                 etag=etag is not None,
-                upload=upload,
+                images=images,
             )
         )
         return endpoint
@@ -192,28 +194,28 @@ def _json_body() -> Any:
         raise ApiProblem(400, "The body is not valid JSON.") from exc
 
 
-@dataclass(frozen=True)
-class ImageUpload:
-    data: bytes
-    alt: str | None
+def _image_uploads(most: int) -> list[NewImage]:
+    """The ``image`` parts of a multipart body and their ``alt`` texts (none, or one per image, in order).
 
-
-def _image_upload() -> ImageUpload:
-    """The ``image`` part of a multipart body (and ``alt``); too large a body is refused before it is read."""
+    The body's size limit was set before anything read it (core/uploads.py); every problem is reported at once.
+    """
     if request.mimetype != "multipart/form-data":
-        raise ApiProblem(415, "Send the image as multipart/form-data with an 'image' part.")
-    limit = upload_limit() + UPLOAD_OVERHEAD
-    if (request.content_length or 0) > limit:
-        raise ApiProblem(413, f"The image is larger than {upload_limit() // (1024 * 1024)} MB.")
-    request.max_content_length = limit  # a body without Content-Length is cut off while it streams in
+        raise ApiProblem(415, "Send the images as multipart/form-data, each in an 'image' part.")
     unknown = (set(request.form) - {"alt"}) | (set(request.files) - {"image"})
     problems = [FieldError(field=name, message="is not a field you can send") for name in sorted(unknown)]
-    image = request.files.get("image")
-    if image is None:
+    images = request.files.getlist("image")
+    alts = request.form.getlist("alt")
+    if not images:
         problems.append(FieldError(field="image", message="is required"))
+    elif len(images) > most:
+        message = f"send at most {most} image{'s' if most > 1 else ''} here (got {len(images)})"
+        problems.append(FieldError(field="image", message=message))
+    if images and alts and len(alts) != len(images):
+        message = f"give one alt text per image, in the same order ({len(images)} images, {len(alts)} alt texts)"
+        problems.append(FieldError(field="alt", message=message))
     if problems:
         raise ApiProblem(422, INVALID_DETAIL, errors=problems)
-    return ImageUpload(data=image.read(), alt=request.form.get("alt"))  # type: ignore[union-attr]
+    return [NewImage(image.stream, alts[index] if alts else None) for index, image in enumerate(images)]
 
 
 def _query_args() -> dict[str, str]:

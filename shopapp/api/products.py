@@ -7,9 +7,10 @@ import re
 
 from flask import request
 
-from shopapp.api.operations import ImageUpload, operation
+from shopapp.api.operations import operation
 from shopapp.api.schemas import (
     CatalogListQuery,
+    ImageAltIn,
     ImageList,
     ImageOrderIn,
     ImageOut,
@@ -22,8 +23,9 @@ from shopapp.api.schemas import (
 from shopapp.auth.models import User
 from shopapp.core.pagination import Page
 from shopapp.media import services as media
+from shopapp.media.services import NewImage
 from shopapp.products import services as products
-from shopapp.products.models import Product, ProductImage
+from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product, ProductImage
 
 TAG = "products"
 ONE = "/products/<int:product_id>"
@@ -145,16 +147,45 @@ def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
 @operation(
     ONE + "/upload-image",
     methods=("POST",),
-    summary="Add an image (multipart: image, optional alt); JPEG, PNG or WebP by content, at most 10 per product",
+    summary="Add one image (multipart: image, optional alt); JPEG, PNG or WebP by content, at most 10 per product",
     tag=TAG,
     status=201,
     auth="required",
-    upload=True,
+    images=1,
     response=ImageOut,
     errors=(403, 404, 409),
 )
-def upload_image(product_id: int, user: User, upload: ImageUpload) -> ProductImage:
-    return media.add_image(user, product_id, upload.data, upload.alt)
+def upload_image(product_id: int, user: User, uploads: list[NewImage]) -> ProductImage:
+    return media.add_images(user, product_id, uploads)[0]
+
+
+@operation(
+    ONE + "/images",
+    methods=("POST",),
+    summary="Add several images at once (multipart: image repeated, alt optional per image): all or none",
+    tag=TAG,
+    status=201,
+    auth="required",
+    images=MAX_IMAGES_PER_PRODUCT,
+    response=ImageList,
+    errors=(403, 404, 409),
+)
+def upload_images(product_id: int, user: User, uploads: list[NewImage]) -> list[ProductImage]:
+    return media.add_images(user, product_id, uploads)
+
+
+@operation(
+    ONE + "/images/<int:image_id>",
+    methods=("PATCH",),
+    summary="Change an image's alt text (empty: the product's name)",
+    tag=TAG,
+    auth="required",
+    body=ImageAltIn,
+    response=ImageOut,
+    errors=(403, 404),
+)
+def update_image(product_id: int, image_id: int, user: User, body: ImageAltIn) -> ProductImage:
+    return media.update_image_alt(user, product_id, image_id, body.alt)
 
 
 @operation(

@@ -34,7 +34,7 @@ from shopapp.core import validation
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE
 from shopapp.media.services import image_urls
-from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
@@ -196,6 +196,13 @@ class ImageOrderIn(RequestModel):
     image_ids: Annotated[
         list[BodyId],
         Field(max_length=MAX_IMAGES_PER_PRODUCT, description="Every image id of the product, in the new order."),
+    ]
+
+
+class ImageAltIn(RequestModel):
+    alt: Annotated[
+        JsonStr,
+        Field(max_length=ALT_MAX, description="Describes the picture; empty means the product's name."),
     ]
 
 

@@ -1,46 +1,57 @@
-"""HTML error pages in the site's layout; domain errors raised from a page become them too."""
+"""HTML error pages in the site's layout; domain errors raised from a page become them too.
+
+An htmx request that swaps part of a page gets the message alone, retargeted to the page's
+``#request-error`` region: the part it meant to replace stays as it was, and the reason shows.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shopapp.core.errors import DomainError
+from shopapp.core.htmx import wants_fragment
 from shopapp.core.templating import settle_current_user
 from shopapp.extensions import db
+
+
+def error_page(code: int, title: str | None = None) -> ResponseReturnValue:
+    settle_current_user()
+    context = {"code": code, "title": title or _TITLES.get(code, "Error"), "message": _message(code)}
+    if not wants_fragment():
+        return render_template("errors/error.html", **context), code
+    response = make_response(render_template("errors/_alert.html", **context), code)
+    response.headers["HX-Retarget"] = "#request-error"
+    response.headers["HX-Reswap"] = "innerHTML show:top"
+    response.vary.add("HX-Request")
+    return response
 
 
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
-        settle_current_user()
-        response = error.get_response()
-        body = render_template("errors/error.html", code=code, title=error.name, message=_message(code))
-        response.set_data(body)
-        response.mimetype = "text/html"
+        response = make_response(error_page(code, error.name))
+        for key, value in error.get_headers():  # Allow, Retry-After, WWW-Authenticate...
+            if key.lower() != "content-type":
+                response.headers.setdefault(key, value)
         return response
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> ResponseReturnValue:
         # A page that lets a domain error escape shows it as its status; Forbidden reads as
         # "not found" so pages never reveal what belongs to someone else.
-        code = 404 if error.status in (403, 404) else error.status
         db.session.rollback()
-        settle_current_user()
-        return render_template(
-            "errors/error.html", code=code, title=_TITLES.get(code, "Error"), message=_message(code)
-        ), code
+        return error_page(404 if error.status in (403, 404) else error.status)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> ResponseReturnValue:
         db.session.rollback()
-        settle_current_user()
-        return render_template("errors/error.html", code=500, title="Something went wrong", message=_message(500)), 500
+        return error_page(500, "Something went wrong")
 
 
-_TITLES = {404: "Page not found", 409: "Conflict", 412: "Changed meanwhile", 422: "Invalid input"}
+_TITLES = {404: "Page not found", 409: "Conflict", 412: "Changed meanwhile", 413: "Too large", 422: "Invalid input"}
 
 
 def _message(code: int) -> str:

@@ -60,6 +60,19 @@ def integrity_as(error: DomainError) -> Iterator[None]:
         raise error from exc
 
 
+class Refused(DomainError):
+    """Several problems found at once, each naming its field, so one answer can list them all.
+
+    Its status is theirs when they agree (every file too large: 413), else 422.
+    """
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = problems
+        statuses = {problem.status for problem in problems}
+        self.status = statuses.pop() if len(statuses) == 1 else Invalid.status
+
+
 class AuthenticationFailed(DomainError):
     """Wrong credentials or a dead token; one message whatever the cause."""
 

@@ -1,7 +1,8 @@
-"""The owner's image pages: upload (several at once), reorder, delete with confirmation.
+"""The owner's image pages: upload (several at once), alt texts, reorder, delete with confirmation.
 
-Uploads go through the same ``add_image`` as the API. Each file is added in its own
-savepoint, so one refused file does not lose the others; every refusal is reported.
+Uploads go through the same ``add_images`` as the API: all the chosen files or none, every refused
+file reported by name. A body over the upload limit is refused before it is read (core/uploads.py)
+and shown as a form error on the same page, in place with htmx.
 """
 
 from __future__ import annotations
@@ -9,14 +10,18 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from shopapp.core.error_pages import error_page
+from shopapp.core.errors import DomainError, NotFound, Refused
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID
+from shopapp.core.uploads import accepts_images, too_large_detail
 from shopapp.extensions import db
 from shopapp.media import services
-from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product
 from shopapp.products.services import get_owned_product
 
 bp = Blueprint("media_manage", __name__, url_prefix="/dashboard/products")
@@ -36,6 +41,7 @@ def _page(product: Product, errors: list[str] | None = None, status: int = 200) 
         images=images,
         errors=errors or [],
         max_images=MAX_IMAGES_PER_PRODUCT,
+        alt_max=ALT_MAX,
     )
 
 
@@ -49,25 +55,65 @@ def index(product_id: int) -> ResponseReturnValue:
 
 
 @bp.post(IMAGES)
+@accepts_images(MAX_IMAGES_PER_PRODUCT)
 def upload(product_id: int) -> ResponseReturnValue:
+    """The chosen files, each with its own alt text (the form adds one per file with JavaScript on),
+    or one alt text for all of them (the plain form has a single field)."""
     product = get_owned_product(current_user, product_id)
-    files = [f for f in request.files.getlist("images") if f and f.filename]
-    alt = request.form.get("alt", "")
-    errors = [] if files else ["Choose one or more images to upload."]
-    added = 0
-    for upload_file in files:
-        data = upload_file.stream.read(services.upload_limit() + 1)
-        try:
-            with db.session.begin_nested():
-                services.add_image(current_user, product.id, data, alt)
-            added += 1
-        except (Invalid, Conflict, PayloadTooLarge) as error:
-            errors.append(f"{upload_file.filename}: {error.message}")
+    chosen = [f for f in request.files.getlist("images") if f and f.filename]
+    alts = request.form.getlist("alt")
+    if not chosen:
+        return _page(product, ["Choose one or more images to upload."], status=422)
+    if len(alts) != len(chosen):
+        alts = [alts[0] if alts else ""] * len(chosen)
+    uploads = [services.NewImage(f.stream, alt) for f, alt in zip(chosen, alts, strict=True)]
+    try:
+        services.add_images(current_user, product.id, uploads)
+    except DomainError as error:
+        db.session.rollback()
+        return _page(product, _refusals(error, chosen), status=error.status)
     db.session.commit()
-    if added:
-        flash(f"{added} image{'s' if added != 1 else ''} added.", "success")
-    if errors:
-        return _page(product, errors, status=422)
+    flash(f"{len(chosen)} image{'s' if len(chosen) != 1 else ''} added.", "success")
+    return _back(product)
+
+
+def _refusals(error: DomainError, chosen: list[FileStorage]) -> list[str]:
+    """Each refused file by name (fields ``image``, ``image.0``...), then that nothing was added."""
+    problems = error.problems if isinstance(error, Refused) else [error]
+    lines = []
+    for problem in problems:
+        kind, _, index = (problem.field or "").partition(".")
+        name = chosen[int(index) if index else 0].filename if kind in ("image", "alt") else ""
+        what = "alt text: " if kind == "alt" else ""
+        lines.append(f"{name}: {what}{problem.message}" if name else problem.message)
+    if len(chosen) > 1:
+        lines.append(f"None of the {len(chosen)} images was added; remove or replace the refused ones and try again.")
+    return lines
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A body over the limit never reaches the view: say so on the images page, as a form error."""
+    try:
+        product = get_owned_product(current_user, (request.view_args or {}).get("product_id", 0))
+    except DomainError as refused:
+        return error_page(404 if refused.status in (403, 404) else refused.status)
+    return _page(product, [too_large_detail()], status=413)
+
+
+@bp.post(ONE + "/alt")
+def alt(product_id: int, image_id: int) -> ResponseReturnValue:
+    product = get_owned_product(current_user, product_id)
+    try:
+        services.update_image_alt(current_user, product.id, image_id, request.form.get("alt", ""))
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        return _page(product, [f"Alt text: {error.message}"], status=error.status)
+    db.session.commit()
+    if not wants_fragment():
+        flash("Alt text saved.", "success")
     return _back(product)
 
 

@@ -7,17 +7,23 @@ the deletion commits. Both are driven by session events, so no view has to remem
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
 from flask import current_app, url_for
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shopapp.auth.models import User
 from shopapp.core import validation
-from shopapp.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from shopapp.core.errors import Conflict, DomainError, Invalid, NotFound, PayloadTooLarge, Refused
+from shopapp.core.uploads import image_limit, too_large_image
 from shopapp.extensions import db
-from shopapp.media.processing import RENDITIONS, ImageRejected, fit_size, process_image
+from shopapp.media.processing import RENDITIONS, ImageRejected, ProcessedImage, fit_size, process_image
 from shopapp.media.storage import get_storage
-from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product, ProductImage
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
 from shopapp.products.services import get_owned_product
 
 _WRITTEN = "media_written"  # session.info: files this transaction wrote (removed unless it commits)
@@ -49,23 +55,61 @@ def move_image(user: User, product_id: int, image_id: int, step: int) -> list[Pr
     return reorder_images(user, product_id, order)
 
 
-def upload_limit() -> int:
-    return int(current_app.config["MAX_UPLOAD_BYTES"])
+@dataclass(frozen=True)
+class NewImage:
+    """One uploaded file: read (at most the upload limit and a byte) only when its turn comes."""
+
+    stream: IO[bytes]
+    alt: str | None = None
 
 
 def add_image(user: User, product_id: int, data: bytes, alt: str | None = None) -> ProductImage:
-    max_bytes = upload_limit()
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"The image is larger than {max_bytes // (1024 * 1024)} MB.", "image")
+    return add_images(user, product_id, [NewImage(io.BytesIO(data), alt)])[0]
+
+
+def add_images(user: User, product_id: int, uploads: Sequence[NewImage]) -> list[ProductImage]:
+    """Add every upload to the product, or none: each refused file is reported, with its field and name.
+
+    One file is the field ``image`` (and ``alt``); of several, each is ``image.0``, ``image.1``... in order.
+    The files are decoded one after the other, each freed before the next is read.
+    """
     product = _lock_owned_product(user, product_id)
     count = db.session.scalar(select(func.count()).where(ProductImage.product_id == product.id)) or 0
-    if count >= MAX_IMAGES_PER_PRODUCT:
-        raise Conflict(f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images.", "image")
-    alt_text = validation.text(alt, "alt", 300) or product.name
+    if count + len(uploads) > MAX_IMAGES_PER_PRODUCT:
+        room = MAX_IMAGES_PER_PRODUCT - count
+        raise Conflict(
+            f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images: it has {count}, so "
+            f"{room} more can be added{'' if room else ' (delete one first)'}.",
+            "image",
+        )
+    ready: list[tuple[ProcessedImage, str]] = []
+    problems: list[DomainError] = []
+    for index, upload in enumerate(uploads):
+        suffix = "" if len(uploads) == 1 else f".{index}"
+        try:
+            ready.append(_prepare(upload, suffix, product.name))
+        except DomainError as problem:
+            problems.append(problem)
+    if problems:  # of several files, each refusal names its own (image.0, alt.2...), even if it is the only one
+        raise problems[0] if len(uploads) == 1 else Refused(problems)
+    images = [_store(product.id, processed, alt, count + offset) for offset, (processed, alt) in enumerate(ready)]
+    db.session.flush()
+    return images
+
+
+def _prepare(upload: NewImage, suffix: str, default_alt: str) -> tuple[ProcessedImage, str]:
+    alt = validation.text(upload.alt, "alt" + suffix, ALT_MAX) or default_alt
+    max_bytes = image_limit()
+    data = upload.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(too_large_image(), "image" + suffix)
     try:
-        processed = process_image(data, current_app.config["MAX_IMAGE_PIXELS"])
+        return process_image(data, current_app.config["MAX_IMAGE_PIXELS"]), alt
     except ImageRejected as exc:
-        raise Invalid(str(exc), "image") from exc
+        raise Invalid(str(exc), "image" + suffix) from exc
+
+
+def _store(product_id: int, processed: ProcessedImage, alt: str, position: int) -> ProductImage:
     storage = get_storage()
     written = db.session.info.setdefault(_WRITTEN, [])
     for rendition, blob in processed.renditions.items():
@@ -73,23 +117,36 @@ def add_image(user: User, product_id: int, data: bytes, alt: str | None = None) 
         if storage.save(name, blob):
             written.append(name)
     image = ProductImage(
-        product_id=product.id,
+        product_id=product_id,
         storage_key=processed.key,
         width=processed.width,
         height=processed.height,
-        alt=alt_text,
-        position=count,
+        alt=alt,
+        position=position,
     )
     db.session.add(image)
+    return image
+
+
+def update_image_alt(user: User, product_id: int, image_id: int, alt: str | None) -> ProductImage:
+    """Change an image's alt text; an empty one falls back to the product's name, as on upload."""
+    product = get_owned_product(user, product_id)
+    image = _owned_image(product, image_id)
+    image.alt = validation.text(alt, "alt", ALT_MAX) or product.name
     db.session.flush()
+    return image
+
+
+def _owned_image(product: Product, image_id: int) -> ProductImage:
+    image = db.session.get(ProductImage, image_id)
+    if image is None or image.product_id != product.id:
+        raise NotFound("No such image.")
     return image
 
 
 def delete_image(user: User, product_id: int, image_id: int) -> None:
     product = _lock_owned_product(user, product_id)
-    image = db.session.get(ProductImage, image_id)
-    if image is None or image.product_id != product.id:
-        raise NotFound("No such image.")
+    image = _owned_image(product, image_id)
     key = image.storage_key
     db.session.delete(image)
     db.session.flush()

@@ -13,6 +13,7 @@ from shopapp.shops.models import Shop
 
 MAX_PRICE = Decimal("1000000")
 MAX_STOCK = 1_000_000
+ALT_MAX = 300  # characters of an image's alt text
 MAX_IMAGES_PER_PRODUCT = 10
 
 
@@ -87,7 +88,7 @@ class ProductImage(TimestampMixin, db.Model):
     storage_key: Mapped[str] = mapped_column(String(200), index=True)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    alt: Mapped[str] = mapped_column(String(ALT_MAX), default="", server_default="")
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     product: Mapped[Product] = relationship(back_populates="images")

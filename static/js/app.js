@@ -15,20 +15,49 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
-// Image uploads: show what was chosen before it is sent, and how far the upload has got.
-document.addEventListener("change", (event) => {
-  const input = event.target;
-  if (!(input instanceof HTMLInputElement) || !input.dataset.preview) {
-    return;
-  }
+// Image uploads: show what was chosen before it is sent, each file with an alt text of its own (the
+// plain form's single alt field is set aside while they show), a file over the size limit marked at once,
+// and how far the upload has got.
+function showChosenImages(input) {
   const previews = document.querySelector(input.dataset.preview);
+  const shared = document.querySelector(input.dataset.sharedAlt);
+  const sharedAlt = shared.querySelector("input");
+  const maxBytes = Number(input.dataset.maxBytes);
   previews.replaceChildren();
-  for (const file of input.files) {
+  for (const [index, file] of Array.from(input.files).entries()) {
+    const figure = document.createElement("figure");
     const img = document.createElement("img");
     img.src = URL.createObjectURL(file);
     img.alt = `Preview of ${file.name}`;
     img.onload = () => URL.revokeObjectURL(img.src);
-    previews.append(img);
+    const caption = document.createElement("figcaption");
+    const label = document.createElement("label");
+    label.htmlFor = `alt-new-${index}`;
+    label.textContent = `Alt text of ${file.name}`;
+    const alt = document.createElement("input");
+    Object.assign(alt, { id: `alt-new-${index}`, name: "alt", type: "text", maxLength: sharedAlt.maxLength });
+    alt.placeholder = sharedAlt.placeholder;
+    caption.append(label, alt);
+    if (file.size > maxBytes) {
+      const warning = document.createElement("p");
+      warning.className = "field-error";
+      warning.textContent = `${file.name} is ${(file.size / 1048576).toFixed(1)} MB: larger than ${Math.floor(maxBytes / 1048576)} MB, so it will be refused.`;
+      caption.append(warning);
+    }
+    figure.append(img, caption);
+    previews.append(figure);
+  }
+  const perFile = input.files.length > 0;
+  shared.hidden = perFile;
+  for (const field of shared.querySelectorAll("input")) {
+    field.disabled = perFile;
+  }
+}
+
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (input instanceof HTMLInputElement && input.dataset.preview) {
+    showChosenImages(input);
   }
 });
 
@@ -44,9 +73,42 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.target;
   if (form instanceof HTMLFormElement && form.classList.contains("upload-form")) {
     form.querySelector(".upload-progress").hidden = true;
-    if (event.detail.successful) {
+    const status = event.detail.xhr?.status ?? 0;
+    if (status >= 200 && status < 300) {
       form.reset();
-      form.querySelector(".previews").replaceChildren();
+      showChosenImages(form.querySelector("input[type=file]"));
     }
   }
+});
+
+// A request htmx did not swap (a server error, a proxy's page, no connection) still says what happened.
+function showRequestError(text) {
+  const region = document.getElementById("request-error");
+  if (!region) {
+    return;
+  }
+  const box = document.createElement("div");
+  box.className = "form-errors";
+  box.setAttribute("role", "alert");
+  const message = document.createElement("p");
+  message.textContent = text;
+  box.append(message);
+  region.replaceChildren(box);
+  region.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  if (status >= 500 || status < 400) {
+    showRequestError(`Something went wrong on our side (${status}). Please try again in a moment.`);
+  }
+});
+
+document.addEventListener("htmx:sendError", () => {
+  showRequestError("The server could not be reached. Check your connection and try again.");
+});
+
+// A request that went through clears the last error message.
+document.addEventListener("htmx:beforeRequest", () => {
+  document.getElementById("request-error")?.replaceChildren();
 });

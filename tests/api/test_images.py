@@ -113,6 +113,8 @@ def test_ownership_for_every_image_endpoint(app, api, owner, other, make_shop, m
     base = f"/products/{product.id}"
     for user, status in ((other, 403), (None, 401)):
         assert_problem(upload(api, product, user, files.jpeg()), status)
+        several = {"image": [(io.BytesIO(files.jpeg()), "a.jpg"), (io.BytesIO(files.webp()), "b.webp")]}
+        assert_problem(api.post(f"{base}/images", as_=user, content_type="multipart/form-data", data=several), status)
         assert_problem(api.delete(f"{base}/images/{image.id}", as_=user), status)
         assert_problem(api.put(f"{base}/images/order", as_=user, json={"image_ids": [image.id]}), status)
     assert rows() == 1 and len(stored(app)) == 3

@@ -51,7 +51,7 @@ def test_every_route_is_documented(app, spec):
         if method not in ("HEAD", "OPTIONS")
     }
     assert documented == routes
-    assert len(documented) == 29
+    assert len(documented) == 31
 
 
 def test_security_and_error_responses(spec):

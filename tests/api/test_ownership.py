@@ -23,7 +23,8 @@ from tests.media.files import webp
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
-MULTIPART = {("api.upload_image", "POST")}  # owner / other / anonymous in test_images.py
+# owner / other / anonymous in test_images.py
+MULTIPART = {("api.upload_image", "POST"), ("api.upload_images", "POST")}
 
 
 def _row_counts() -> dict[str, int]:
@@ -103,6 +104,13 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("api.delete_image", "DELETE"): Case(
         lambda w: f"/products/{w.product.id}/images/{w.image.id}", _none, lambda w: w.image, 204, 403
+    ),
+    ("api.update_image", "PATCH"): Case(
+        lambda w: f"/products/{w.product.id}/images/{w.image.id}",
+        lambda w: {"alt": "planted"},
+        lambda w: w.image,
+        200,
+        403,
     ),
     ("api.order_images", "PUT"): Case(
         lambda w: f"/products/{w.product.id}/images/order",

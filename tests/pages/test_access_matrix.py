@@ -182,6 +182,12 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"direction": "later"},
         lambda w: w.image,
     ),
+    (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/alt", "POST"): mine(
+        lambda w: f"/dashboard/products/{w.product.id}/images/{w.image.id}/alt",
+        302,
+        lambda w: {"alt": "planted"},
+        lambda w: w.image,
+    ),
     (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/delete", "GET"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/images/{w.image.id}/delete", 200
     ),

@@ -6,10 +6,13 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 from shopapp.extensions import db
 from shopapp.media import services as media
 from shopapp.products.models import ProductImage
 from tests.media import files
+from tests.media.photos import photo
 from tests.pages.conftest import HTMX, csrf_token, post, text
 
 
@@ -33,22 +36,61 @@ def media_files(app) -> list[Path]:
     return [p for p in Path(app.config["MEDIA_ROOT"]).rglob("*.webp")]
 
 
-def test_owner_uploads_several_images_and_refusals_are_reported_per_file(app, client, owner, make_shop, make_product):
+def test_owner_uploads_several_images_all_or_none_and_every_refusal_is_reported(
+    app, client, owner, make_shop, make_product
+):
     product = make_product(shop=make_shop(owner=owner), name="Blue Mug")
-    response = upload(
+    refused = upload(
         client,
         product.id,
         ("front.jpg", files.jpeg()),
         ("evil.jpg", files.HTML),
         ("side.png", files.png_with_alpha()),
+        ("cut.jpg", files.truncated_jpeg()),
         alt="Mug on a table",
     )
-    assert response.status_code == 422
-    page = text(response)
+    assert refused.status_code == 422
+    page = text(refused)
     assert "evil.jpg: The file contains markup or script" in page
-    assert "2 of 10 images" in page
-    assert [i.alt for i in images_of(product.id)] == ["Mug on a table", "Mug on a table"]
+    assert "cut.jpg: The image file is truncated or corrupt." in page
+    assert "None of the 4 images was added" in page and "0 of 10 images" in page
+    assert images_of(product.id) == [] and media_files(app) == []
+
+    added = upload(client, product.id, ("front.jpg", files.jpeg()), ("side.png", files.png_with_alpha()), alt="Mug")
+    assert added.status_code == 302
+    assert [i.alt for i in images_of(product.id)] == ["Mug", "Mug"]
     assert len(media_files(app)) == 6
+    assert "2 images added." in text(client.get(added.headers["Location"]))
+
+
+def test_each_file_gets_its_own_alt_text_when_the_form_sends_one_per_file(client, owner, make_shop, make_product):
+    product = make_product(shop=make_shop(owner=owner), name="Jug")
+    data = {
+        "csrf_token": csrf_token(client),
+        "images": [(io.BytesIO(files.jpeg()), "a.jpg"), (io.BytesIO(files.webp()), "b.webp")],
+        "alt": ["Jug, front", ""],
+    }
+    response = client.post(f"/dashboard/products/{product.id}/images", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert [i.alt for i in images_of(product.id)] == ["Jug, front", "Jug"]
+
+
+def test_owner_edits_an_alt_text_in_place_and_without_javascript(client, owner, make_shop, make_product):
+    product = make_product(shop=make_shop(owner=owner), name="Bowl")
+    upload(client, product.id, ("x.webp", files.webp()))
+    image = images_of(product.id)[0]
+    url = f"/dashboard/products/{product.id}/images/{image.id}/alt"
+    fragment = post(client, url, {"alt": "Bowl, from above"}, headers=HTMX)
+    assert fragment.status_code == 200 and "<html" not in text(fragment)
+    assert 'value="Bowl, from above"' in text(fragment)
+    assert [i.alt for i in images_of(product.id)] == ["Bowl, from above"]
+    too_long = post(client, url, {"alt": "x" * 301}, headers=HTMX)
+    assert too_long.status_code == 422 and "Alt text: must be at most 300 characters" in text(too_long)
+    assert [i.alt for i in images_of(product.id)] == ["Bowl, from above"]
+    plain = post(client, url, {"alt": "  "})
+    assert plain.status_code == 302
+    assert [i.alt for i in images_of(product.id)] == ["Bowl"]
+    assert "Alt text saved." in text(client.get(plain.headers["Location"]))
 
 
 def test_alt_defaults_to_the_product_name_and_success_redirects(client, owner, make_shop, make_product):
@@ -125,3 +167,47 @@ def test_cards_and_product_page_show_images_without_layout_shift(client, make_pr
     assert "srcset=" in gallery and "1200w" in gallery and 'width="1200"' in gallery and 'height="900"' in gallery
     for url in re.findall(r'(/media/[^" ]+\.webp)', gallery):
         assert client.get(url).status_code == 200
+
+
+def test_a_body_over_the_limit_is_a_form_error_on_the_page_with_and_without_htmx(
+    app, client, owner, make_shop, make_product, monkeypatch
+):
+    product = make_product(shop=make_shop(owner=owner))
+    app.config["MAX_UPLOAD_BYTES"] = 100 * 1024
+    monkeypatch.setattr("shopapp.media.services.process_image", lambda *a: pytest.fail("processed"))
+    big = [(f"{n}.jpg", b"\xff\xd8" + bytes(200_000)) for n in range(6)]
+    reason = "The upload is too large: at most 10 images of up to 100 KB each."
+    plain = upload(client, product.id, *big)
+    assert plain.status_code == 413
+    assert reason in text(plain) and 'class="upload-form"' in text(plain) and "<html" in text(plain)
+    fragment = upload(client, product.id, *big, headers=HTMX)
+    assert fragment.status_code == 413
+    assert reason in text(fragment) and 'id="gallery"' in text(fragment) and "<html" not in text(fragment)
+    assert images_of(product.id) == [] and media_files(app) == []
+
+
+def test_one_file_over_the_size_limit_is_named_and_nothing_is_added(app, client, owner, make_shop, make_product):
+    product = make_product(shop=make_shop(owner=owner))
+    app.config["MAX_UPLOAD_BYTES"] = 100 * 1024
+    response = upload(client, product.id, ("small.webp", files.webp()), ("big.jpg", photo("forest.jpg").read_bytes()))
+    assert response.status_code == 413
+    assert "big.jpg: The image is larger than 100 KB." in text(response)
+    assert images_of(product.id) == [] and media_files(app) == []
+
+
+def test_an_oversized_body_to_another_owners_product_is_404(client, owner, make_product, app):
+    theirs = make_product()
+    app.config["MAX_UPLOAD_BYTES"] = 100 * 1024
+    response = upload(client, theirs.id, *[(f"{n}.jpg", bytes(200_000)) for n in range(6)])
+    assert response.status_code == 404 and "The upload is too large" not in text(response)
+
+
+def test_an_htmx_request_that_fails_gets_the_reason_retargeted_to_the_page_error_region(client, owner):
+    response = client.get("/dashboard/products/999999/images", headers=HTMX)
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#request-error"
+    assert response.headers["HX-Reswap"].startswith("innerHTML")
+    body = text(response)
+    assert "<html" not in body and 'role="alert"' in body and "We could not find that page" in body
+    page = client.get("/dashboard/products/999999/images")
+    assert page.status_code == 404 and "<html" in text(page) and "HX-Retarget" not in page.headers
