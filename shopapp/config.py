@@ -72,7 +72,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", "40000000")),
-        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 50,
         # Sessions and cookies.
         "SESSION_COOKIE_HTTPONLY": True,
