@@ -63,7 +63,11 @@ def add_image(user: User, product_id: int, data: bytes, alt: str | None = None) 
         raise Conflict(f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images.", "image")
     alt_text = validation.text(alt, "alt", 300) or product.name
     try:
-        processed = process_image(data, current_app.config["MAX_IMAGE_PIXELS"])
+        processed = process_image(
+            data,
+            current_app.config["MAX_IMAGE_PIXELS"],
+            decode_budget=int(current_app.config.get("IMAGE_DECODE_BUDGET_MB", 192)) * 1024 * 1024,
+        )
     except ImageRejected as exc:
         raise Invalid(str(exc), "image") from exc
     storage = get_storage()
