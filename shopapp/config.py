@@ -72,6 +72,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
         "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", "40000000")),
+        # Memory the image decodes of one process may hold together (shopapp/media/decode_gate.py).
+        "IMAGE_DECODE_BUDGET_MB": int(env.get("IMAGE_DECODE_BUDGET_MB", "192")),
         # A text part may hold this much. Werkzeug applies it to its parse buffer, file parts included
         # (a 64 KiB read chunk plus a boundary's length): at 64 KiB it refused most photographs.
         "MAX_FORM_MEMORY_SIZE": 500_000,

@@ -104,7 +104,9 @@ def _prepare(upload: NewImage, suffix: str, default_alt: str) -> tuple[Processed
     if len(data) > max_bytes:
         raise PayloadTooLarge(too_large_image(), "image" + suffix)
     try:
-        return process_image(data, current_app.config["MAX_IMAGE_PIXELS"]), alt
+        config = current_app.config
+        budget = int(config["IMAGE_DECODE_BUDGET_MB"]) * 1024 * 1024
+        return process_image(data, config["MAX_IMAGE_PIXELS"], decode_budget=budget), alt
     except ImageRejected as exc:
         raise Invalid(str(exc), "image" + suffix) from exc
 
