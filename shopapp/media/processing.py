@@ -65,6 +65,10 @@ _ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 _REDUCIBLE = ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK")  # modes Pillow's reduce takes as they are
+# Pillow allocates a big image in blocks of 16 MB. glibc serves a freed block's size from the heap from then
+# on (its mmap threshold follows the largest freed block, up to 32 MB), so a worker's RSS kept what its
+# threads' arenas once held after each decode. Blocks above 32 MB are always mapped and given back on free.
+Image.core.set_block_size(64 * 1024 * 1024)
 
 
 class ImageRejected(ValueError):

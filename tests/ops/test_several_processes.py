@@ -8,13 +8,7 @@ Production cookies are Secure-only, so over plain http the test carries them its
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,66 +19,16 @@ import requests
 from shopapp.auth.throttle import MAX_FAILED_LOGINS_PER_MINUTE
 from tests.conftest import DEFAULT_PASSWORD
 from tests.media.files import jpeg
+from tests.ops.serve import REDIS_URL, gunicorn, production_env
 
 pytestmark = pytest.mark.postgres_only
-ROOT = Path(__file__).resolve().parents[2]
-# A Redis database of this test's own: it is flushed before each test.
-REDIS_URL = os.environ.get("TEST_SHARED_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def two_apps(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The base URLs of two gunicorn instances of the app, configured as in production."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": database_url,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "CACHE_URL": REDIS_URL,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "WARNING",
-    }
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    ports = [_free_port(), _free_port()]
-    procs = [
-        subprocess.Popen(
-            [gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url in urls:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(f"{url}/healthz", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-        yield urls[0], urls[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
+    with gunicorn(production_env(database_url, tmp_path / "media"), "--workers", "1", count=2) as served:
+        yield served[0][0], served[1][0]
 
 
 def _cookies(response: requests.Response) -> dict[str, str]:

@@ -4,18 +4,16 @@ gunicorn runs with the production settings the README documents (2 gthread worke
 uploads at once, to eight products (a product's uploads take its row lock one at a time): tiny files
 declaring 40-megapixel canvases, which must be refused fast (422), and the most expensive files the
 plausibility rule accepts (40 MP PNG and WebP of a plausible byte size) with the 12 MP camera JPEG.
-The workers' RSS (VmRSS of gunicorn's children) is sampled every 20 ms; the peak of the sum may exceed
-the idle sum by at most 400 MB, and /healthz must answer within a second meanwhile.
+The workers' RSS (VmRSS of gunicorn's children) is sampled every 20 ms; each worker's peak may exceed its
+idle figure by at most 400 MB (the sum of both is printed: about 280-360 MB when measured), and /healthz
+must answer within a second meanwhile.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import secrets
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,24 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 from PIL import Image, ImageOps
 
 from tests.media.files import jpeg, png_bomb
 from tests.media.photos import camera_photo, photo
+from tests.ops.serve import gunicorn, production_env
 
 pytestmark = pytest.mark.postgres_only
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_SHARED_REDIS_URL", "redis://127.0.0.1:6379/13")
 LIMIT_MB = 400
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def worst_accepted() -> dict[str, bytes]:
@@ -76,43 +66,13 @@ def _rgba_png_bomb() -> bytes:
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": database_url,
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "CACHE_URL": REDIS_URL,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "LOG_LEVEL": "WARNING",
-    }
-    port = _free_port()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    args = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(
-        [gunicorn, *args, "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    """The production command the README documents: 2 gthread workers of 4 threads."""
+    options = ("--workers", "2", "--worker-class", "gthread", "--threads", "4")
+    with gunicorn(production_env(database_url, tmp_path / "media"), *options) as [(url, proc)]:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         while len(_workers(proc.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _workers(master: int) -> list[int]:
@@ -120,15 +80,16 @@ def _workers(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def _rss_mb(pids: list[int]) -> float:
-    total = 0
+def _rss_mb(pids: list[int]) -> dict[int, float]:
+    """Each worker's resident memory in MB (VmRSS)."""
+    sizes = {}
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-    return total / 1024
+        sizes[pid] = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+    return sizes
 
 
 def _api(url: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
@@ -168,11 +129,11 @@ def test_eight_parallel_worst_case_uploads_stay_within_400_mb(served):
     assert len(pids) == 2
     time.sleep(1.0)
     idle = _rss_mb(pids)
-    peak, health, stop = [idle], [], threading.Event()
+    samples, health, stop = [idle], [], threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            peak.append(_rss_mb(pids))
+            samples.append(_rss_mb(pids))
             time.sleep(0.02)
 
     def probe() -> None:
@@ -204,12 +165,15 @@ def test_eight_parallel_worst_case_uploads_stay_within_400_mb(served):
         assert seconds < 5, (name, seconds)
     for name in accepted:
         assert by_name[name][0] == 201, (name, by_name[name])
-    above = max(peak) - idle
-    print(f"\nidle {idle:.0f} MB, peak {max(peak):.0f} MB, above idle {above:.0f} MB (2 workers);", end=" ")
+    # The target (shared/SECURITY.md): each worker under 400 MB above its own idle; the sum is printed too.
+    each = {pid: max(sample.get(pid, 0) for sample in samples) - idle[pid] for pid in pids}
+    total = max(sum(sample.values()) for sample in samples) - sum(idle.values())
+    print(f"\nidle {sum(idle.values()):.0f} MB; above idle: both workers together {total:.0f} MB, each", end=" ")
+    print(", ".join(f"{mb:.0f}" for mb in each.values()), "MB;", end=" ")
     print(f"slowest /healthz {max(s for _, s in health) * 1000:.0f} ms over {len(health)} probes")
     for name, code, seconds, _ in results:
         print(f"  {name:<16} {code} {seconds:.2f}s")
-    assert above < LIMIT_MB, f"peak {max(peak):.0f} MB is {above:.0f} MB above idle {idle:.0f} MB"
+    assert all(mb < LIMIT_MB for mb in each.values()), f"above idle per worker: {each}"
     assert health and all(ok and seconds < 1.0 for ok, seconds in health), health
 
 
