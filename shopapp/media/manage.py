@@ -19,7 +19,7 @@ from shopapp.core.errors import DomainError, NotFound, Refused
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID
 from shopapp.core.uploads import accepts_images, too_large_detail
-from shopapp.extensions import db
+from shopapp.extensions import db, login_manager
 from shopapp.media import services
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product
 from shopapp.products.services import get_owned_product
@@ -93,7 +93,12 @@ def _refusals(error: DomainError, chosen: list[FileStorage]) -> list[str]:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
-    """A body over the limit never reaches the view: say so on the images page, as a form error."""
+    """A body over the limit never reaches the view: say so on the images page, as a form error.
+
+    The limit is met in CSRFProtect's ``before_request``, before this blueprint's login check has run.
+    """
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
     try:
         product = get_owned_product(current_user, (request.view_args or {}).get("product_id", 0))
     except DomainError as refused:

@@ -211,3 +211,17 @@ def test_an_htmx_request_that_fails_gets_the_reason_retargeted_to_the_page_error
     assert "<html" not in body and 'role="alert"' in body and "We could not find that page" in body
     page = client.get("/dashboard/products/999999/images")
     assert page.status_code == 404 and "<html" in text(page) and "HX-Retarget" not in page.headers
+
+
+def test_an_oversized_body_from_a_visitor_who_is_not_logged_in_is_refused_without_an_error(
+    app, client, make_product
+):
+    product = make_product()
+    app.config["MAX_UPLOAD_BYTES"] = 100 * 1024
+    response = client.post(
+        f"/dashboard/products/{product.id}/images",
+        content_type="multipart/form-data",
+        data={"images": [(io.BytesIO(bytes(200_000)), f"{n}.jpg") for n in range(6)]},
+    )
+    assert response.status_code in (302, 404), text(response)
+    assert "The upload is too large" not in text(response)
