@@ -1,26 +1,17 @@
-"""A live ShopApp served by waitress on 127.0.0.1, driven by Debian's chromium through Playwright.
-
-One server per test session over a temporary SQLite database built by the migrations.
-Tests keep their data apart by using names of their own.
+"""A live ShopApp (tests/live.py: waitress on 127.0.0.1, one per session) driven by Debian's chromium
+through Playwright. Tests keep their data apart by using names of their own.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, request
-from flask.wrappers import Response
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
-from waitress import create_server
 
-from shopapp import create_app
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
+from tests.live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,13 +34,6 @@ def _require_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium)")
 
 
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-    server_errors: list[str] = field(default_factory=list)
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     _require_chromium()
@@ -57,40 +41,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> Iterator[LiveServer]:
-    """On PostgreSQL runs the server uses the test database (migrated by ``database_template``)."""
-    _require_chromium()
-    workdir = tmp_path_factory.mktemp("live")
-    url = TEST_DATABASE_URL if ON_POSTGRES else f"sqlite:///{workdir / 'live.db'}"
-    app = create_app(base_config(url, workdir))
-    with app.app_context():
-        upgrade()
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    live = LiveServer(app, f"http://127.0.0.1:{server.effective_port}")
-
-    @app.after_request
-    def _record_5xx(response: Response) -> Response:
-        if response.status_code >= 500:
-            live.server_errors.append(f"{request.method} {request.full_path} -> {response.status_code}")
-        return response
-
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield live
-    server.close()
-
-
-@pytest.fixture(scope="session")
 def base_url(live_server: LiveServer) -> str:
     """pytest-playwright resolves ``page.goto("/...")`` against this."""
+    _require_chromium()
     return live_server.url
 
 
 @pytest.fixture(autouse=True)
-def _no_server_errors(live_server: LiveServer) -> Iterator[None]:
-    live_server.server_errors.clear()
-    yield
-    assert not live_server.server_errors, "the test provoked a server error: " + "; ".join(live_server.server_errors)
+def _no_server_errors(no_server_errors: None) -> None:
+    """Every browser test fails if the server answered any request with a 5xx."""
 
 
 @pytest.fixture(autouse=True)
