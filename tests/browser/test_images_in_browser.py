@@ -122,7 +122,8 @@ def test_the_camera_photo_uploads_and_shows_upright_in_the_gallery(new_page, jav
         expect(page.get_by_label("Alt text", exact=True)).to_be_visible()
     expect(page.get_by_text("1 image added.")).to_be_visible()  # said at once, with JavaScript too
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"gallery-camera-photo-{'htmx' if javascript else 'no-js'}.png"))
+    shot = SCREENSHOTS / f"gallery-camera-photo-{'htmx' if javascript else 'no-js'}.png"
+    page.screenshot(path=str(shot), full_page=True)
     page.reload()  # ... and only once: not again, stale, on the next page
     expect(page.get_by_role("heading", name="1 of 10 images")).to_be_visible()
     expect(page.get_by_text("1 image added.")).to_have_count(0)
@@ -178,6 +179,8 @@ def test_two_files_each_get_their_own_alt_text(new_page, tmp_path: Path) -> None
     expect(page.get_by_label("Alt text", exact=True)).to_be_hidden()
     page.get_by_label("Alt text of front.jpg").fill("The lamp from the front")
     page.get_by_label("Alt text of back.png").fill("The lamp from the back")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".upload-form").screenshot(path=str(SCREENSHOTS / "upload-form-two-previews.png"))
     upload(page)
     expect(page.get_by_role("heading", name="2 of 10 images")).to_be_visible()
     shown = gallery(page).get_by_role("img")
