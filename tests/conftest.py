@@ -12,7 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask, g
@@ -22,6 +22,9 @@ from sqlalchemy import create_engine, text
 from shopapp import create_app
 from shopapp.config import normalize_database_url
 from shopapp.extensions import db, limiter
+
+if TYPE_CHECKING:
+    from tests.live import LiveServer
 
 TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -256,3 +259,20 @@ def make_hidden_twins(make_user, make_shop, make_product):  # type: ignore[no-un
         return owner, removed
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> Iterator[LiveServer]:
+    """The app over real HTTP (tests/live.py); on PostgreSQL runs it uses the test database."""
+    from tests.live import serve
+
+    with serve(tmp_path_factory.mktemp("live")) as live:
+        yield live
+
+
+@pytest.fixture
+def no_server_errors(live_server: LiveServer) -> Iterator[None]:
+    """Fail the test if the live server answered any of its requests with a 5xx."""
+    live_server.server_errors.clear()
+    yield
+    assert not live_server.server_errors, "the test provoked a server error: " + "; ".join(live_server.server_errors)

@@ -1,8 +1,8 @@
-"""A live ShopApp served by waitress on 127.0.0.1 in a thread, for tests that speak real HTTP to it.
+"""A live ShopApp served over real HTTP by waitress on 127.0.0.1, in a thread of the test process.
 
-The browser tests (tests/browser) and the generated-client test (tests/api/test_generated_client.py)
-use it. On PostgreSQL runs the server uses the test database (migrated by the ``database_template``
-fixture); otherwise a SQLite file of its own in ``workdir``, built by the migrations.
+One server per test session (the ``live_server`` fixture in tests/conftest.py), shared by the browser
+tests and the HTTP tests, over a temporary SQLite database built by the migrations, or the PostgreSQL
+test database. Tests keep their data apart by using names (and users) of their own.
 """
 
 from __future__ import annotations
@@ -28,10 +28,14 @@ class LiveServer:
     url: str
     server_errors: list[str] = field(default_factory=list)
 
+    @property
+    def media_root(self) -> Path:
+        return Path(self.app.config["MEDIA_ROOT"])
+
 
 @contextmanager
 def serve(workdir: Path) -> Iterator[LiveServer]:
-    """Serve a fresh app until the block ends; every 5xx it answers is recorded in ``server_errors``."""
+    """The app with the test settings, migrated, answering on a free port until the block ends."""
     url = TEST_DATABASE_URL if ON_POSTGRES else f"sqlite:///{workdir / 'live.db'}"
     app = create_app(base_config(url, workdir))
     with app.app_context():

@@ -42,6 +42,7 @@ def _page(product: Product, errors: list[str] | None = None, status: int = 200) 
         errors=errors or [],
         max_images=MAX_IMAGES_PER_PRODUCT,
         alt_max=ALT_MAX,
+        flashes_oob=wants_fragment(),  # the fragment carries this request's message, or clears the last one
     )
 
 
@@ -117,8 +118,7 @@ def alt(product_id: int, image_id: int) -> ResponseReturnValue:
         db.session.rollback()
         return _page(product, [f"Alt text: {error.message}"], status=error.status)
     db.session.commit()
-    if not wants_fragment():
-        flash("Alt text saved.", "success")
+    flash("Alt text saved.", "success")
     return _back(product)
 
 

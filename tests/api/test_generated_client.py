@@ -27,7 +27,7 @@ from PIL import Image
 
 from tests.api.test_image_uploads import upright
 from tests.conftest import DEFAULT_PASSWORD
-from tests.live import LiveServer, serve
+from tests.live import LiveServer
 from tests.media.photos import REAL, photo
 
 BIN = Path(sys.executable).parent
@@ -48,19 +48,13 @@ MODULES = {
 
 
 @pytest.fixture(scope="session")
-def live_api(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> Iterator[LiveServer]:
-    with serve(tmp_path_factory.mktemp("live-api")) as live:
-        yield live
-
-
-@pytest.fixture(scope="session")
-def generated(live_api: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+def generated(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """The generated package's modules, by the short names in ``MODULES``."""
     if not GENERATOR.is_file():
         pytest.fail(f"{GENERATOR} is missing: openapi-python-client is a dev dependency (make setup-dev)")
     workdir = tmp_path_factory.mktemp("generated")
     document = workdir / "openapi.json"
-    response = live_api.app.test_client().get("/api/v1/openapi.json")
+    response = live_server.app.test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     document.write_bytes(response.data)
     # The generator formats its output with ruff (its post hooks), found on PATH: the one installed beside it.
@@ -96,11 +90,12 @@ def test_the_generated_upload_bodies_type_the_image_field_as_a_file(generated: S
     assert several["alt"] == list[str] | generated.types.Unset, several
 
 
+@pytest.mark.usefixtures("no_server_errors")
 def test_the_generated_client_uploads_real_photographs_to_a_live_server(
-    generated: SimpleNamespace, live_api: LiveServer
+    generated: SimpleNamespace, live_server: LiveServer
 ) -> None:
     g, models = generated, generated.models
-    anonymous = g.client.Client(base_url=live_api.url, raise_on_unexpected_status=True)
+    anonymous = g.client.Client(base_url=live_server.url, raise_on_unexpected_status=True)
     email = f"generated-{uuid.uuid4().hex[:12]}@example.com"
     registered = g.register.sync_detailed(
         client=anonymous, body=models.RegisterIn(email=email, password=DEFAULT_PASSWORD, name="Generated Client")
@@ -111,7 +106,7 @@ def test_the_generated_client_uploads_real_photographs_to_a_live_server(
     token = g.login.sync(client=anonymous, body=models.LoginIn(email=email, password=DEFAULT_PASSWORD))
     assert isinstance(token, models.TokenOut), token
     owner = g.client.AuthenticatedClient(
-        base_url=live_api.url, token=token.access_token, raise_on_unexpected_status=True
+        base_url=live_server.url, token=token.access_token, raise_on_unexpected_status=True
     )
 
     shop = g.create_shop.sync_detailed(client=owner, body=models.ShopCreate(name=f"Lakeside {email[10:22]}"))
@@ -151,8 +146,7 @@ def test_the_generated_client_uploads_real_photographs_to_a_live_server(
     listed = g.get_product.sync(product_id, client=owner)
     assert isinstance(listed, models.ProductOut), listed
     assert [i.to_dict() for i in listed.images] == [i.to_dict() for i in [one.parsed, *several.parsed]]
-    served = httpx.get(live_api.url + one.parsed.url, timeout=10)
+    served = httpx.get(live_server.url + one.parsed.url, timeout=10)
     assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
     with Image.open(io.BytesIO(served.content)) as picture:
         assert picture.size == upright(REAL["boats.jpg"][1])
-    assert not live_api.server_errors, live_api.server_errors

@@ -1,7 +1,5 @@
-"""A live ShopApp served by waitress on 127.0.0.1 (tests/live.py), driven by Debian's chromium through Playwright.
-
-One server per test session over a temporary SQLite database built by the migrations.
-Tests keep their data apart by using names of their own.
+"""A live ShopApp (tests/live.py: waitress on 127.0.0.1, one per session) driven by Debian's chromium
+through Playwright. Tests keep their data apart by using names of their own.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
 
-from tests.live import LiveServer, serve
+from tests.live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,24 +41,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, database_template: str) -> Iterator[LiveServer]:
-    """On PostgreSQL runs the server uses the test database (migrated by ``database_template``)."""
-    _require_chromium()
-    with serve(tmp_path_factory.mktemp("live")) as live:
-        yield live
-
-
-@pytest.fixture(scope="session")
 def base_url(live_server: LiveServer) -> str:
     """pytest-playwright resolves ``page.goto("/...")`` against this."""
+    _require_chromium()
     return live_server.url
 
 
 @pytest.fixture(autouse=True)
-def _no_server_errors(live_server: LiveServer) -> Iterator[None]:
-    live_server.server_errors.clear()
-    yield
-    assert not live_server.server_errors, "the test provoked a server error: " + "; ".join(live_server.server_errors)
+def _no_server_errors(no_server_errors: None) -> None:
+    """Every browser test fails if the server answered any request with a 5xx."""
 
 
 @pytest.fixture(autouse=True)

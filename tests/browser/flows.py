@@ -50,3 +50,14 @@ def delete_then_undo(page: Page, name: str) -> None:
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text(f"Product “{name}” restored.")).to_be_visible()
     expect(page.get_by_role("row", name=name)).to_be_visible()
+
+
+def open_images_of_a_new_product(page: Page, word: str) -> str:
+    """A new owner with a shop and one product, on that product's images page; returns the product's name."""
+    owner, shop, product = unique(f"{word} Owner"), unique(f"{word} Shop"), unique(f"{word} Lamp")
+    register_owner(page, owner)
+    create_shop(page, shop)
+    add_product(page, product, "45.00", "2")
+    page.get_by_role("link", name=f"Images of {product}").click()
+    expect(page.get_by_role("heading", name="0 of 10 images")).to_be_visible()
+    return product
