@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = Path(os.environ.get("PHOTOS_DIR", ROOT / ".cache" / "photos"))
-CAMERA = "camera-12mp.jpg"
+CAMERA = "camera-12mp-portrait.jpg"
 # Accepted photos nobody here made: (file, format, pixel size).
 REAL = {
     "boats.jpg": ("JPEG", (2560, 1600)),
@@ -44,7 +44,7 @@ def photo(name: str) -> Path:
 
 
 def camera_photo() -> Path:
-    """4000x3000 (stored landscape, shown portrait: orientation 6), 3-5 MB, made once and kept."""
+    """A portrait of the forest, stored 4000x3000 as a camera stores it (orientation 6), 3-5 MB, made once."""
     path = PHOTOS / CAMERA
     if path.is_file():
         return path
@@ -52,10 +52,12 @@ def camera_photo() -> Path:
 
     source = Image.open(photo("forest.jpg")).convert("RGB")
     width, height = source.size
-    crop = source.crop(((width - height * 4 // 3) // 2, 0, (width + height * 4 // 3) // 2, height))
-    big = crop.resize((4000, 3000), Image.Resampling.LANCZOS)
-    grain = Image.merge("RGB", [Image.effect_noise((4000, 3000), 18)] * 3)
-    big = Image.blend(big, grain, 0.08)
+    portrait = source.crop(((width - height * 3 // 4) // 2, 0, (width + height * 3 // 4) // 2, height))
+    upright = portrait.resize((3000, 4000), Image.Resampling.LANCZOS)
+    grain = Image.merge("RGB", [Image.effect_noise((3000, 4000), 18)] * 3)
+    upright = Image.blend(upright, grain, 0.1)
+    # A phone held upright stores its sensor's landscape frame and says "turn me 90 degrees clockwise".
+    big = upright.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to show
     exif[0x010F] = "ShopApp test camera"
