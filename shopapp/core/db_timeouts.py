@@ -123,11 +123,11 @@ def is_database_unavailable(error: BaseException) -> bool:
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection free within pool_timeout
         return True
     if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated:
+        if error.connection_invalidated or isinstance(error, sa_exc.OperationalError):
             return True
         error = error.orig if error.orig is not None else error
     # OperationalError covers refused and lost connections, client-side timeouts and QueryCanceled.
-    return isinstance(error, psycopg.OperationalError | sa_exc.OperationalError)
+    return isinstance(error, psycopg.OperationalError)
 
 
 def unavailable_headers() -> dict[str, str]:
