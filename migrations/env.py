@@ -4,6 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from shopapp.core.db_timeouts import unbound
 from shopapp.products.search import include_name
 
 # this is the Alembic Config object, which provides
@@ -93,6 +94,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Building an index may take minutes: no statement timeout, no client-side bound here
+            # (shopapp/core/db_timeouts.py). SET, not SET LOCAL: it must outlive the first transaction.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
+            unbound(connection.connection.dbapi_connection)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -49,12 +49,27 @@ def _engine_options(app: Flask) -> None:
     Plans are always made for the actual parameters: psycopg prepares a statement run five times, and
     PostgreSQL's generic plan for a prepared search cannot know how common the searched word is (at a
     million products it ranked every match of a common word: 15 ms became 180 ms).
+    The waits on the database are bounded (``shopapp/core/db_timeouts.py``): connecting and taking a
+    connection from the pool within ``DATABASE_TIMEOUT_S``, a statement within ``DATABASE_STATEMENT_TIMEOUT_MS``.
     """
+    from shopapp.core.db_timeouts import connect_args
+
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         settings = "-c jit=off -c plan_cache_mode=force_custom_plan"
-        options.setdefault("connect_args", {"connect_timeout": 2, "options": settings})
+        args = connect_args(app.config)
+        args["options"] = f"{settings} {args['options']}"
+        options.setdefault("connect_args", args)
+        options.setdefault("pool_timeout", float(app.config["DATABASE_TIMEOUT_S"]))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _bound_engines(app: Flask) -> None:
+    from shopapp.core.db_timeouts import bound_engine
+
+    with app.app_context():
+        for engine in db.engines.values():
+            bound_engine(engine, app.config)
 
 
 def register_extensions(app: Flask) -> None:
@@ -66,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     configure_logging(app)
     register_security_headers(app)
     db.init_app(app)
+    _bound_engines(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     init_uploads(app)  # before CSRFProtect, whose before_request parses the body

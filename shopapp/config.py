@@ -60,6 +60,11 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Bounds on waiting for PostgreSQL (shopapp/core/db_timeouts.py): connecting, taking a pooled
+        # connection and checking it answer within DATABASE_TIMEOUT_S; the server cancels a statement
+        # after DATABASE_STATEMENT_TIMEOUT_MS (0: never), and the client gives up one second later.
+        "DATABASE_TIMEOUT_S": float(env.get("DATABASE_TIMEOUT_S", "2")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS", "3000")),
         "MEDIA_ROOT": media_root,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import psycopg
 from flask import Response, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
 from shopapp.auth.throttle import Throttled
+from shopapp.core.db_timeouts import UNAVAILABLE_DETAIL, is_database_unavailable, unavailable_headers
 from shopapp.core.errors import DomainError, Refused
 from shopapp.core.uploads import too_large_detail
 from shopapp.extensions import db
@@ -89,9 +93,28 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     return problem(code, detail, headers=headers)
 
 
+@bp.errorhandler(DBAPIError)
+@bp.errorhandler(PoolTimeout)
+@bp.errorhandler(psycopg.OperationalError)
+def _database_error(error: Exception) -> ResponseReturnValue:
+    """The database is away or too slow: 503 and when to try again (core/db_timeouts.py), never a 500."""
+    if not is_database_unavailable(error):
+        return _unexpected(error)
+    _safe_rollback()
+    logger.warning("database unavailable in %s %s: %s", request.method, request.path, error.__class__.__name__)
+    return problem(503, UNAVAILABLE_DETAIL, headers=unavailable_headers())
+
+
+def _safe_rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        logger.debug("rollback failed after a database error", exc_info=True)
+
+
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> ResponseReturnValue:
-    db.session.rollback()
+    _safe_rollback()
     logger.exception("unhandled error in %s %s", request.method, request.path)
     return problem(500, "Something went wrong on our side. Please try again later.")
 

@@ -6,10 +6,16 @@ An htmx request that swaps part of a page gets the message alone, retargeted to 
 
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template
+import logging
+
+import psycopg
+from flask import Flask, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shopapp.core.db_timeouts import is_database_unavailable, unavailable_headers
 from shopapp.core.errors import DomainError
 from shopapp.core.htmx import wants_fragment
 from shopapp.core.templating import settle_current_user
@@ -47,8 +53,31 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> ResponseReturnValue:
-        db.session.rollback()
+        _safe_rollback()
         return error_page(500, "Something went wrong")
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    @app.errorhandler(psycopg.OperationalError)
+    def database_unavailable(error: Exception) -> ResponseReturnValue:
+        """The database is away or too slow (core/db_timeouts.py): 503 with Retry-After, never a 500."""
+        if not is_database_unavailable(error):
+            raise error  # any other database error: a 500, as before (Flask's handle_exception)
+        _safe_rollback()
+        log.warning("database unavailable in %s %s: %s", request.method, request.path, error.__class__.__name__)
+        response = make_response(error_page(503, "Temporarily unavailable"))
+        response.headers.update(unavailable_headers())
+        return response
+
+
+def _safe_rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        log.debug("rollback failed after a database error", exc_info=True)
+
+
+log = logging.getLogger("shopapp.errors")
 
 
 _TITLES = {404: "Page not found", 409: "Conflict", 412: "Changed meanwhile", 413: "Too large", 422: "Invalid input"}
@@ -62,5 +91,6 @@ def _message(code: int) -> str:
         405: "That action is not available here.",
         413: "That upload is too large.",
         429: "Too many attempts. Please wait a moment and try again.",
+        503: "The site is temporarily unavailable. Please try again in a few seconds.",
         500: "Something went wrong on our side. Please try again in a moment.",
     }.get(code, "Something went wrong with that request.")

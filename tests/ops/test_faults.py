@@ -107,10 +107,16 @@ def test_database_outage_and_recovery(cluster: PrivateCluster, tmp_path: Path) -
     assert cached.status_code == 200 and "Something went wrong" not in cached.get_data(as_text=True)
     page = client.get("/?q=never-read")
     body = page.get_data(as_text=True)
-    assert page.status_code == 500
-    assert "Something went wrong" in body
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "temporarily unavailable" in body
     for leak in ("psycopg", "Traceback", "OperationalError", "SELECT", str(cluster.port), "sqlalchemy"):
         assert leak not in body
+
+    # Item 4 of issue 12: the API said 500 here; it says 503 with Retry-After, in problem+json.
+    api = client.get("/api/v1/products?q=never-read")
+    assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+    assert api.mimetype == "application/problem+json" and api.get_json()["status"] == 503
+    assert "psycopg" not in api.get_data(as_text=True)
 
     cluster.start()
     deadline = time.monotonic() + 10

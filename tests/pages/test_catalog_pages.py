@@ -233,7 +233,7 @@ def test_names_are_escaped_on_pages_and_fragments(client, make_shop, make_produc
 
 
 @pytest.mark.allow_5xx
-def test_the_500_page_renders_when_the_database_is_down(app_config, tmp_path):
+def test_the_unavailable_page_renders_when_the_database_is_down(app_config, tmp_path):
     broken = create_app(
         {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/x.db", "PROPAGATE_EXCEPTIONS": False}
     )
@@ -241,6 +241,6 @@ def test_the_500_page_renders_when_the_database_is_down(app_config, tmp_path):
     with client.session_transaction() as session:
         session["_user_id"] = "1:1"  # a signed-in user whose row cannot be loaded
     response = client.get("/")
-    assert response.status_code == 500
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"  # issue 12: not a 500
     body = text(response)
-    assert "Something went wrong" in body and "<footer" in body and "Log in" in body
+    assert "temporarily unavailable" in body and "<footer" in body and "Log in" in body
