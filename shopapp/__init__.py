@@ -13,6 +13,7 @@ from shopapp.config import load_config
 from shopapp.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+_CHECKED_OVERRIDES = ("APP_ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -24,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     # The overrides that decide whether the environment is acceptable are checked like the environment.
-    environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if k in ("APP_ENV", "SECRET_KEY")}}
+    environ = {**os.environ, **{k: str(v) for k, v in (config or {}).items() if k in _CHECKED_OVERRIDES}}
     app.config.from_mapping(load_config(environ, app.instance_path))
     if config:
         app.config.from_mapping(config)

@@ -29,6 +29,12 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _storage_options(storage_uri: str) -> dict[str, Any]:
+    if storage_uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
+        return {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return {}
+
+
 def load_config(environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance") -> dict[str, Any]:
     env = os.environ if environ is None else environ
     app_env = env.get("APP_ENV", "development").strip().lower()
@@ -51,6 +57,16 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
             "and not the development default."
         )
 
+    storage_uri = env.get("RATELIMIT_STORAGE_URI", "").strip()
+    if not storage_uri:
+        if production:
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI is not set. In production ShopApp refuses to start without a shared store for "
+                "the login throttle (each process would count in its own memory), e.g. "
+                "RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0."
+            )
+        storage_uri = "memory://"
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{(instance / 'shopapp.db').resolve()}"
     media_root = env.get("MEDIA_ROOT") or str((instance / "media").resolve())
 
@@ -66,7 +82,10 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "DATABASE_TIMEOUT_S": float(env.get("DATABASE_TIMEOUT_S", "2")),
         "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS", "3000")),
         "MEDIA_ROOT": media_root,
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage_uri,
+        # A Redis that is away answers at once or within a second; the login throttle then counts in memory.
+        "RATELIMIT_STORAGE_OPTIONS": _storage_options(storage_uri),
+        "LOGIN_THROTTLE_RETRY_SECONDS": float(env.get("LOGIN_THROTTLE_RETRY_SECONDS", "5")),
         "RATELIMIT_HEADERS_ENABLED": True,
         # The shared cache of anonymous catalog reads (shopapp/core/cache.py): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),

@@ -68,3 +68,33 @@ def test_environment_variables_are_read(tmp_path):
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://p@127.0.0.1/x"
     assert cfg["MEDIA_ROOT"] == "/srv/media"
     assert cfg["TESTING"] is True
+
+
+@pytest.mark.parametrize("storage", [None, "", "  "])
+def test_production_refuses_an_unset_rate_limit_store(tmp_path, storage):
+    """Per-process memory counts would give each worker its own login throttle (issue 12 item 16)."""
+    env = {"APP_ENV": "production", "SECRET_KEY": "s" * 48}
+    if storage is not None:
+        env["RATELIMIT_STORAGE_URI"] = storage
+    with pytest.raises(ConfigError, match=r"^RATELIMIT_STORAGE_URI is not set\. .*redis://") as refused:
+        load_config(env, tmp_path)
+    assert "\n" not in str(refused.value)
+
+
+def test_production_app_refuses_to_start_without_a_rate_limit_store(monkeypatch):
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI is not set"):
+        create_app()
+
+
+def test_development_and_testing_default_to_memory_counts(tmp_path):
+    for app_env in ("development", "testing"):
+        assert load_config({"APP_ENV": app_env}, tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_redis_store_answers_within_a_second_or_counts_as_away(tmp_path):
+    cfg = load_config({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, tmp_path)
+    assert cfg["RATELIMIT_STORAGE_OPTIONS"] == {"socket_connect_timeout": 1, "socket_timeout": 1}
+    assert load_config({}, tmp_path)["RATELIMIT_STORAGE_OPTIONS"] == {}

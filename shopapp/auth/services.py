@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from shopapp.auth import throttle
 from shopapp.auth.models import User
 from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from shopapp.core import validation
@@ -39,8 +40,28 @@ def register(email: str, password: str, name: str) -> User:
     return user
 
 
+PASSWORD_CHANGE_THROTTLED = "Too many wrong current passwords for this account. Please wait and try again."  # noqa: S105
+
+
 def authenticate(email: str, password: str) -> User:
-    """The user these credentials belong to; one error for every way they can be wrong."""
+    """The user these credentials belong to; one error for every way they can be wrong.
+
+    Every attempt counts towards the account's throttle before the password is checked (``throttle.reserve``:
+    ``Throttled`` beyond the limit, the right password included); a successful one gives its place back.
+    """
+    attempt = throttle.reserve(email)
+    try:
+        user = _check_credentials(email, password)
+    except AuthenticationFailed:
+        raise  # a wrong guess keeps its place in the count
+    except Exception:
+        attempt.release()  # not a guess (the database failed, say)
+        raise
+    attempt.release()
+    return user
+
+
+def _check_credentials(email: str, password: str) -> User:
     if len(password) > validation.PASSWORD_MAX:
         raise AuthenticationFailed(BAD_CREDENTIALS)
     user = find_by_email(email) if email and len(email) <= 254 else None
@@ -62,8 +83,11 @@ def end_all_sessions(user: User) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Wrong current passwords count towards the same per-account throttle as logins."""
+    attempt = throttle.reserve(user.email, PASSWORD_CHANGE_THROTTLED)
     if not verify_password(user.password_hash, current_password):
         raise Invalid("is not your current password", "current_password")
+    attempt.release()
     user.password_hash = hash_password(validation.password(new_password, "new_password"))
     end_all_sessions(user)
 

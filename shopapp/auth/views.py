@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from shopapp.auth import services
 from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from shopapp.auth.models import User
-from shopapp.auth.throttle import Throttled, check_login_allowed, record_failed_login
+from shopapp.auth.throttle import Throttled
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.core.forms import refused_status, submit
 from shopapp.extensions import db
@@ -66,8 +66,7 @@ def login() -> ResponseReturnValue:
         return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     if form.validate_on_submit():
         try:
-            check_login_allowed(form.email.data)
-            user = _authenticate(form.email.data, form.password.data)
+            user = services.authenticate(form.email.data, form.password.data)  # throttled per account
         except Throttled as error:
             form.form_errors.append(error.message)
             page = render_template("auth/login.html", form=form)
@@ -81,15 +80,6 @@ def login() -> ResponseReturnValue:
             flash("You are logged in.", "success")
             return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     return render_template("auth/login.html", form=form), refused_status()
-
-
-def _authenticate(email: str, password: str) -> User:
-    """``services.authenticate``, counting a failure towards the account's throttle (shared with the API)."""
-    try:
-        return services.authenticate(email, password)
-    except AuthenticationFailed:
-        record_failed_login(email)
-        raise
 
 
 @bp.post("/logout")
@@ -132,7 +122,17 @@ def change_password() -> ResponseReturnValue:
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if submit(form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)).ok:
+        try:
+            done = submit(
+                form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)
+            )
+        except Throttled as error:  # wrong current passwords count like wrong logins
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            profile = ProfileForm(obj=current_user, formdata=None)
+            page = render_template("auth/account.html", profile=profile, password=form)
+            return page, error.status, {"Retry-After": str(error.retry_after)}
+        if done.ok:
             login_user(user)
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
