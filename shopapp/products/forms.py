@@ -110,7 +110,13 @@ class QuickEditForm(FlaskForm):
         return {"price": self.price.data, "stock": self.stock.data, "is_active": self.is_active.data}
 
     def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        """The version the form was sent with; none (the field left out, or not a number) means the save is
+        not checked against one: the last write wins, as in the API without ``If-Match``.
+
+        Read from what was sent, not ``data``: a field missing from the form keeps the product's own version.
+        """
+        sent = (self.version.raw_data or [""])[0]
+        return int(sent) if isinstance(sent, str) and sent.isascii() and sent.isdigit() else None
 
 
 class ProductForm(QuickEditForm):
