@@ -74,6 +74,28 @@ def test_a_product_form_without_its_version_field_saves_last_write_wins(client, 
     response = post(client, f"/dashboard/products/{product.id}/quick", quick, headers={"HX-Request": "true"})
     assert response.status_code == 200, text(response)
     assert fresh(Product, product.id).price == 5
-    for version in ("", "abc", "٣", "-1", "9" * 40):
+    for version in ("", "abc", "\u0663", "-1", "9" * 40):
         response = post(client, f"/dashboard/products/{product.id}/edit", {**data, "version": version})
         assert response.status_code in (302, 409, 412, 422), (version, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("name", "\u200c\u200d", "must not be empty"), ("name", "\x1b[31mMug", "control characters"),
+     ("name", "\u200fMug", "control characters"), ("name", "Mug\u200b", "invisible"),
+     ("price", "\u0663", "must be a number"), ("price", "1_000", "must be a number"),
+     ("description", "a\x07b", "control characters")],
+)  # fmt: skip
+def test_product_forms_refuse_what_the_api_refuses_beside_the_field(client, owner, make_shop, field, value, message):
+    shop = make_shop(owner)
+    data = {"name": "Mug", "price": "3.00", "stock": "4", "is_active": "y", "description": "", field: value}
+    response = post(client, f"/dashboard/shops/{shop.id}/products/new", data)
+    assert response.status_code == 422, text(response)
+    assert message in text(response)
+
+
+@pytest.mark.parametrize("value", ["\u0663", "1_000", "\uff13"])
+def test_catalog_price_filters_with_other_than_ascii_digits_are_reported_beside_the_field(client, value):
+    response = client.get(f"/?min_price={value}")
+    assert response.status_code == 200
+    assert "Ignored min price: must be a number" in text(response)
