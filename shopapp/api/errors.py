@@ -11,13 +11,14 @@ from collections.abc import Mapping
 
 from flask import Response, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestURITooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
 from shopapp.auth.throttle import Throttled
 from shopapp.core.errors import DomainError, Refused
+from shopapp.core.routing import MAX_URL_LENGTH, url_length
 from shopapp.core.uploads import too_large_detail
 from shopapp.extensions import db
 
@@ -25,7 +26,7 @@ PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 INVALID_DETAIL = "Some values are invalid; see errors."
 # RFC 9110 names; Werkzeug still uses the older ones for these.
-_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+_TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 _PASSED_ON_HEADERS = ("Allow", "Retry-After")
 logger = logging.getLogger("shopapp.api")
 
@@ -94,6 +95,16 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
     db.session.rollback()
     logger.exception("unhandled error in %s %s", request.method, request.path)
     return problem(500, "Something went wrong on our side. Please try again later.")
+
+
+def refuse_long_urls() -> ResponseReturnValue | None:
+    """A request target over ``MAX_URL_LENGTH`` is 414 before anything reads it: problem+json under /api/v1,
+    the site's error page elsewhere. Registered first of the app's ``before_request`` functions."""
+    if url_length() <= MAX_URL_LENGTH:
+        return None
+    if _is_api_path(request.path):
+        return problem(414, f"The URL is longer than {MAX_URL_LENGTH} characters; send long values in a body.")
+    raise RequestURITooLarge()
 
 
 def unrouted_api_request() -> ResponseReturnValue | None:

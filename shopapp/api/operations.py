@@ -96,8 +96,11 @@ def operation(
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
             kwargs: dict[str, Any] = _path_ids(path_args)
+            # A token that is sent is checked on every operation, public ones too: an invalid one is 401
+            # everywhere, never ignored here and refused there (a client learns at once that it is stale).
+            caller = _caller(required=auth == "required")
             if auth != "none":
-                kwargs["user"] = _caller(required=auth == "required")
+                kwargs["user"] = caller
             parsed_query = _parse(query, _query_args())
             if query is not NoQuery:
                 kwargs["query"] = parsed_query

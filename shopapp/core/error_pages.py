@@ -61,6 +61,7 @@ def _message(code: int) -> str:
         404: "We could not find that page. It may have been moved or deleted.",
         405: "That action is not available here.",
         413: "That upload is too large.",
+        414: "That address is too long. Please go back and try a shorter search.",
         429: "Too many attempts. Please wait a moment and try again.",
         500: "Something went wrong on our side. Please try again in a moment.",
     }.get(code, "Something went wrong with that request.")

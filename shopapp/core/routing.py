@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import redirect, request, url_for
 from flask.wrappers import Response
@@ -29,6 +30,11 @@ def canonical_redirect(endpoint: str, ident: int, slug: str, given_slug: str | N
 # ``max=`` would do it for GET only: Werkzeug then answers 405 to the other methods of the URL).
 ID = "int"
 MAX_PAGE = 10_000
+# The longest request target (path and query, as sent) the app answers: longer is 414 in the app's own words
+# (problem+json under /api/v1). gunicorn's request line limit must be above it, or gunicorn answers a bare HTML
+# 414 first: production runs it with ``--limit-request-line 8190`` (README), the default 4094 would leave
+# only a few dozen characters between the two.
+MAX_URL_LENGTH = 4096
 # The query arguments a page link may carry over: the filters of the catalog, shop, category and dashboard
 # lists. Anything else in the URL (``endpoint``, ``_method``, ``_external``, a view argument's name...)
 # would reach ``url_for`` as one of its own keywords, so links never copy it.
@@ -48,6 +54,16 @@ def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     parameter: a 500). Registered for the whole app (``url_value_preprocessor``), pages and API alike."""
     if values and any(type(value) is int and not 1 <= value <= ID_MAX for value in values.values()):
         raise NotFound()
+
+
+def url_length() -> int:
+    """The request target's length as the client sent it (gunicorn keeps it in RAW_URI), percent-encoded."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        return len(raw)
+    path = quote(request.environ.get("PATH_INFO", "").encode("latin-1"), safe="/;:@&=+$,!~*'()%")
+    query = request.environ.get("QUERY_STRING", "")
+    return len(path) + (len(query) + 1 if query else 0)
 
 
 def requested_page() -> int:
