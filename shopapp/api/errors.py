@@ -11,13 +11,14 @@ from collections.abc import Mapping
 
 from flask import Response, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
 from shopapp.auth.throttle import Throttled
-from shopapp.core.errors import DomainError, Refused
+from shopapp.core.errors import DomainError, Refused, stale_as_conflict
 from shopapp.core.routing import MAX_URL_LENGTH, url_length
 from shopapp.core.uploads import too_large_detail
 from shopapp.extensions import db
@@ -79,6 +80,11 @@ def _domain_error(error: DomainError) -> ResponseReturnValue:
     if error.status == 422:
         return problem(422, INVALID_DETAIL, errors=[FieldError(field=error.field, message=error.message)])
     return problem(error.status, error.message, headers=headers)
+
+
+@bp.errorhandler(StaleDataError)
+def _stale(error: StaleDataError) -> ResponseReturnValue:
+    return _domain_error(stale_as_conflict(error))
 
 
 @bp.errorhandler(HTTPException)

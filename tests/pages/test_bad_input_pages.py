@@ -99,3 +99,28 @@ def test_catalog_price_filters_with_other_than_ascii_digits_are_reported_beside_
     response = client.get(f"/?min_price={value}")
     assert response.status_code == 200
     assert "Ignored min price: must be a number" in text(response)
+
+
+def test_a_stale_data_error_is_a_409_on_pages_and_in_the_api(client, owner, make_shop, make_product, monkeypatch):
+    """Whatever write meets a row another transaction changed first, the ORM's StaleDataError is a 409, not a 500
+    (real races: tests/ops/test_concurrency.py)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from shopapp.auth.tokens import issue_access_token
+    from shopapp.products import services
+
+    product = make_product(make_shop(owner))
+
+    def stale(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'products' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(services, "delete_product", stale)
+    page = post(client, f"/dashboard/products/{product.id}/delete")
+    assert page.status_code == 409 and "changed this meanwhile" in text(page)
+    fragment = post(client, f"/dashboard/products/{product.id}/delete", headers={"HX-Request": "true"})
+    assert fragment.status_code == 409 and fragment.headers["HX-Retarget"] == "#request-error"
+    headers = {"Authorization": f"Bearer {issue_access_token(owner).access_token}"}
+    api = client.delete(f"/api/v1/products/{product.id}", headers=headers)
+    assert api.status_code == 409 and api.mimetype == "application/problem+json"
+    assert "changed by another request meanwhile" in api.get_json()["detail"]
+    assert "UPDATE" not in api.get_data(as_text=True)
