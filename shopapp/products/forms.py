@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     SearchField,
     StringField,
     TextAreaField,
@@ -19,7 +18,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
-from shopapp.core.forms import OptionalSelectField, SelectField, checked_by, optional_id
+from shopapp.core.forms import OptionalSelectField, SelectField, WholeNumberField, checked_by, optional_id
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import shop_choices
@@ -99,7 +98,7 @@ class QuickEditForm(FlaskForm):
     """The fields an owner changes most, edited in place in the products table."""
 
     price = StringField("Price", validators=[InputRequired()], render_kw={"inputmode": "decimal"})
-    stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])
+    stock = WholeNumberField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])
     is_active = BooleanField("Active", default=True)
     # The version the owner started from: saving over someone else's newer edit is refused.
     version = HiddenField()

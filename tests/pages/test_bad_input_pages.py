@@ -84,7 +84,8 @@ def test_a_product_form_without_its_version_field_saves_last_write_wins(client, 
     [("name", "\u200c\u200d", "must not be empty"), ("name", "\x1b[31mMug", "control characters"),
      ("name", "\u200fMug", "control characters"), ("name", "Mug\u200b", "invisible"),
      ("price", "\u0663", "must be a number"), ("price", "1_000", "must be a number"),
-     ("description", "a\x07b", "control characters")],
+     ("description", "a\x07b", "control characters"), ("stock", "1_000", "Not a valid integer"),
+     ("stock", "\u0663", "Not a valid integer")],
 )  # fmt: skip
 def test_product_forms_refuse_what_the_api_refuses_beside_the_field(client, owner, make_shop, field, value, message):
     shop = make_shop(owner)
