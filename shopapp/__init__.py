@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.categories.manage import bp as categories_manage_bp
     from shopapp.categories.views import bp as categories_bp
     from shopapp.core.health import bp as health_bp
+    from shopapp.core.routing import ids_in_range
     from shopapp.core.templating import register_template_helpers
     from shopapp.media.manage import bp as media_manage_bp
     from shopapp.media.views import bp as media_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.shops.views import bp as shops_bp
 
     register_template_helpers(app)
+    app.url_value_preprocessor(ids_in_range)
     for blueprint in (
         health_bp,
         media_bp,

@@ -13,10 +13,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def register_api(app: Flask) -> None:
-    from shopapp.api.errors import unrouted_api_request
+    from shopapp.api.errors import refuse_long_urls, unrouted_api_request
 
     # Browsers never attach a bearer token on their own, so there is nothing for CSRF to ride on.
     csrf.exempt(bp)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_long_urls)  # before CSRF reads a body
     app.before_request(unrouted_api_request)
     app.register_blueprint(bp)
 

@@ -14,14 +14,16 @@ from flask import Response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, RequestURITooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
 from shopapp.auth.throttle import Throttled
 from shopapp.core.db_timeouts import UNAVAILABLE_DETAIL, is_database_unavailable, unavailable_headers
-from shopapp.core.errors import DomainError, Refused
+from shopapp.core.errors import DomainError, Refused, stale_as_conflict
+from shopapp.core.routing import MAX_URL_LENGTH, url_length
 from shopapp.core.uploads import too_large_detail
 from shopapp.extensions import db
 
@@ -29,7 +31,7 @@ PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 INVALID_DETAIL = "Some values are invalid; see errors."
 # RFC 9110 names; Werkzeug still uses the older ones for these.
-_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+_TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 _PASSED_ON_HEADERS = ("Allow", "Retry-After")
 logger = logging.getLogger("shopapp.api")
 
@@ -84,6 +86,11 @@ def _domain_error(error: DomainError) -> ResponseReturnValue:
     return problem(error.status, error.message, headers=headers)
 
 
+@bp.errorhandler(StaleDataError)
+def _stale(error: StaleDataError) -> ResponseReturnValue:
+    return _domain_error(stale_as_conflict(error))
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     db.session.rollback()
@@ -117,6 +124,16 @@ def _unexpected(error: Exception) -> ResponseReturnValue:
     _safe_rollback()
     logger.exception("unhandled error in %s %s", request.method, request.path)
     return problem(500, "Something went wrong on our side. Please try again later.")
+
+
+def refuse_long_urls() -> ResponseReturnValue | None:
+    """A request target over ``MAX_URL_LENGTH`` is 414 before anything reads it: problem+json under /api/v1,
+    the site's error page elsewhere. Registered first of the app's ``before_request`` functions."""
+    if url_length() <= MAX_URL_LENGTH:
+        return None
+    if _is_api_path(request.path):
+        return problem(414, f"The URL is longer than {MAX_URL_LENGTH} characters; send long values in a body.")
+    raise RequestURITooLarge()
 
 
 def unrouted_api_request() -> ResponseReturnValue | None:

@@ -96,8 +96,11 @@ def operation(
         @functools.wraps(view)
         def endpoint(**path_args: Any) -> Response:
             kwargs: dict[str, Any] = _path_ids(path_args)
+            # A token that is sent is checked on every operation, public ones too: an invalid one is 401
+            # everywhere, never ignored here and refused there (a client learns at once that it is stale).
+            caller = _caller(required=auth == "required")
             if auth != "none":
-                kwargs["user"] = _caller(required=auth == "required")
+                kwargs["user"] = caller
             parsed_query = _parse(query, _query_args())
             if query is not NoQuery:
                 kwargs["query"] = parsed_query
@@ -184,14 +187,51 @@ def _field_errors(exc: ValidationError, messages: dict[str, str]) -> list[FieldE
 
 
 def _json_body() -> Any:
-    """The body as JSON, numbers with fractions as exact ``Decimal`` (so 0.1 stays 0.1; NaN reaches the rules)."""
+    """The body as JSON, numbers with fractions as exact ``Decimal`` (so 0.1 stays 0.1; NaN reaches the rules).
+
+    JSON between systems is UTF-8 (RFC 8259 8.1; ``application/json`` has no charset parameter): a body declared
+    in another charset is 415, one whose bytes are not UTF-8 (UTF-16, UTF-32, Latin-1...) is malformed JSON, 400,
+    with a detail that says so. ``json.loads`` would otherwise guess UTF-16/32 from the bytes and accept them.
+    A key given twice in one object is 422 naming it: which value counts would otherwise be a guess.
+    """
     if request.mimetype != JSON:
         raise ApiProblem(415, f"Send the body as {JSON}.")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiProblem(415, f"Send the body as {JSON} in UTF-8 (charset={charset} is not accepted).")
     request.max_content_length = min(request.max_content_length or MAX_JSON_BYTES, MAX_JSON_BYTES)
+    data = request.get_data()
     try:
-        return json.loads(request.get_data(), parse_float=Decimal, parse_constant=Decimal)
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiProblem(400, _NOT_UTF8) from exc
+    if "\x00" in decoded or decoded.startswith("\ufeff"):  # UTF-16/32 without a BOM, or a byte order mark
+        raise ApiProblem(400, _NOT_UTF8)
+    try:
+        return json.loads(decoded, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise ApiProblem(422, INVALID_DETAIL, errors=[FieldError(field=exc.key, message=_DUPLICATE)]) from exc
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ApiProblem(400, "The body is not valid JSON.") from exc
+
+
+_NOT_UTF8 = "The body is not valid JSON: it must be encoded as UTF-8, without a byte order mark (RFC 8259 8.1)."
+_DUPLICATE = "is given more than once in the same object"
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def _image_uploads(most: int) -> list[NewImage]:

@@ -13,10 +13,11 @@ from flask import Flask, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shopapp.core.db_timeouts import is_database_unavailable, unavailable_headers
-from shopapp.core.errors import DomainError
+from shopapp.core.errors import DomainError, stale_as_conflict
 from shopapp.core.htmx import wants_fragment
 from shopapp.core.templating import settle_current_user
 from shopapp.extensions import db
@@ -50,6 +51,10 @@ def register_error_pages(app: Flask) -> None:
         # "not found" so pages never reveal what belongs to someone else.
         db.session.rollback()
         return error_page(404 if error.status in (403, 404) else error.status)
+
+    @app.errorhandler(StaleDataError)
+    def stale(error: StaleDataError) -> ResponseReturnValue:
+        return domain_error(stale_as_conflict(error))
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> ResponseReturnValue:
@@ -89,7 +94,9 @@ def _message(code: int) -> str:
         403: "You do not have access to this page.",
         404: "We could not find that page. It may have been moved or deleted.",
         405: "That action is not available here.",
+        409: "Someone changed this meanwhile. Please reload the page and try again.",
         413: "That upload is too large.",
+        414: "That address is too long. Please go back and try a shorter search.",
         429: "Too many attempts. Please wait a moment and try again.",
         503: "The site is temporarily unavailable. Please try again in a few seconds.",
         500: "Something went wrong on our side. Please try again in a moment.",

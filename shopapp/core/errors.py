@@ -81,3 +81,12 @@ class AuthenticationFailed(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
+
+
+CHANGED_MEANWHILE = "This was changed by another request meanwhile; reload it and try again."
+
+
+def stale_as_conflict(error: Exception) -> Conflict:
+    """The ORM's ``StaleDataError`` (a versioned UPDATE or DELETE matched no row: another transaction changed
+    or removed it first) as the 409 it is, for the API's and the pages' error handlers alike."""
+    return Conflict(CHANGED_MEANWHILE)

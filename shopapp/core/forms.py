@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -75,6 +76,19 @@ def show_refusal(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class WholeNumberField(wtforms.IntegerField):
+    """An integer typed in ASCII digits: Python's ``int()`` would also take "1_000" or Arabic-Indic digits."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and not _WHOLE_NUMBER.fullmatch(str(valuelist[0]).strip()):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
 def optional_id(value: Any) -> int | None:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from shopapp.core.pagination import Page
+from shopapp.core.routing import page_url
 from shopapp.extensions import db, login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -17,6 +18,7 @@ _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 def register_template_helpers(app: Flask) -> None:
     currency = app.config["CURRENCY"]
+    app.add_template_global(page_url, "page_url")
 
     @app.template_filter("money")
     def money(value: Decimal) -> str:

@@ -6,6 +6,8 @@ page form, the API and the CLI all refuse the same values with the same words.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,20 +22,34 @@ DESCRIPTION_MAX = 5000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 ID_MAX = 2**31 - 1  # id columns are 32-bit INTEGER: a larger reference would overflow on PostgreSQL
-# NUL breaks PostgreSQL text; bidi embeddings/overrides/isolates let a name display as something it is not.
-_FORBIDDEN_CHARS = frozenset("\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# NUL breaks PostgreSQL text; bidi embeddings/overrides/isolates and marks let a name display as something it is
+# not; other C0/C1 controls (ANSI escapes...) have no place in a name or a description (tab and newlines aside).
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_CONTROLS = "".join(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\t\n\r")
+_FORBIDDEN_CHARS = frozenset(_BIDI + _CONTROLS)
+# Invisible in a name whatever the script (ZWJ/ZWNJ are not: some scripts and emoji need them between letters).
+_INVISIBLE = frozenset("\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u3164\ufeff")
+# A price as typed: ASCII digits only ("٣" and "1_000" are numbers to Python's Decimal, not to a customer).
+_PRICE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def _no_control(value: str, field: str) -> str:
     if any(ch in _FORBIDDEN_CHARS for ch in value):
-        raise Invalid("must not contain NUL or text-direction control characters", field)
+        raise Invalid("must not contain control characters (NUL, escapes, text-direction marks)", field)
+    return value
+
+
+def _visible_name(value: str, field: str) -> str:
+    """No invisible filler, and at least one character that shows: a name of zero-width joiners is empty."""
+    if any(ch in _INVISIBLE for ch in value):
+        raise Invalid("must not contain invisible characters", field)
+    if not any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value):
+        raise Invalid("must not be empty", field)
     return value
 
 
 def name(value: str, field: str = "name", max_length: int = NAME_MAX) -> str:
-    cleaned = clean_name(_no_control(value, field))
-    if not cleaned:
-        raise Invalid("must not be empty", field)
+    cleaned = clean_name(_visible_name(_no_control(value, field), field))
     if len(cleaned) > max_length:
         raise Invalid(f"must be at most {max_length} characters", field)
     return cleaned
@@ -82,6 +98,8 @@ def price(value: Decimal | str | int, field: str = "price") -> Decimal:
     if isinstance(value, bool | float):
         raise Invalid("must be a decimal number given as a string or an integer", field)
     try:
+        if isinstance(value, str) and not _PRICE.fullmatch(value.strip()):
+            raise InvalidOperation(value)
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise Invalid("must be a number such as 19.99", field) from exc

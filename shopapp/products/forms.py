@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     SearchField,
     StringField,
     TextAreaField,
@@ -19,7 +18,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
-from shopapp.core.forms import OptionalSelectField, SelectField, checked_by, optional_id
+from shopapp.core.forms import OptionalSelectField, SelectField, WholeNumberField, checked_by, optional_id
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import CatalogQuery
 from shopapp.shops.services import shop_choices
@@ -99,7 +98,7 @@ class QuickEditForm(FlaskForm):
     """The fields an owner changes most, edited in place in the products table."""
 
     price = StringField("Price", validators=[InputRequired()], render_kw={"inputmode": "decimal"})
-    stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])
+    stock = WholeNumberField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])
     is_active = BooleanField("Active", default=True)
     # The version the owner started from: saving over someone else's newer edit is refused.
     version = HiddenField()
@@ -110,7 +109,13 @@ class QuickEditForm(FlaskForm):
         return {"price": self.price.data, "stock": self.stock.data, "is_active": self.is_active.data}
 
     def expected_version(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        """The version the form was sent with; none (the field left out, or not a number) means the save is
+        not checked against one: the last write wins, as in the API without ``If-Match``.
+
+        Read from what was sent, not ``data``: a field missing from the form keeps the product's own version.
+        """
+        sent = (self.version.raw_data or [""])[0]
+        return int(sent) if isinstance(sent, str) and sent.isascii() and sent.isdigit() else None
 
 
 class ProductForm(QuickEditForm):

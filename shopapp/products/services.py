@@ -102,6 +102,19 @@ def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> 
     return product
 
 
+def _owned_for_writing(user: User, product_id: int, *, deleted: bool = False) -> Product:
+    """``get_owned_product``, with the row locked until the transaction ends (``SELECT ... FOR UPDATE``).
+
+    Writers of one product then take turns, each reading the row as the one before it left it: a delete that
+    waited for another delete finds the product gone (404), an edit without ``If-Match`` saves over the edit it
+    waited for (last write wins), and the version the ORM's UPDATE checks is current, so neither meets a
+    ``StaleDataError``. (SQLite has no row locks; it lets one writer in at a time anyway.)
+    """
+    lock = select(Product).where(Product.id == product_id).with_for_update(of=Product)
+    db.session.execute(lock.execution_options(populate_existing=True))
+    return get_owned_product(user, product_id, deleted=deleted)
+
+
 def _target_shop(user: User, shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.deleted_at is not None:
@@ -132,8 +145,9 @@ def create_product(user: User, data: Mapping[str, Any]) -> Product:
 def update_product(
     user: User, product_id: int, changes: Mapping[str, Any], *, expected_version: int | None = None
 ) -> Product:
-    """Apply ``changes``; with ``expected_version`` refuse an edit made from a stale copy."""
-    product = get_owned_product(user, product_id)
+    """Apply ``changes``; with ``expected_version`` refuse an edit made from a stale copy, without it the last
+    write wins."""
+    product = _owned_for_writing(user, product_id)
     if expected_version is not None and expected_version != product.version:
         raise PreconditionFailed(CHANGED_MEANWHILE)
     fields = validation.clean_fields(changes, _FIELDS)
@@ -147,8 +161,9 @@ def update_product(
                 setattr(product, key, value)
             if "name" in fields:
                 product.slug = slugify(fields["name"])
-    except StaleDataError as exc:
-        raise PreconditionFailed(CHANGED_MEANWHILE) from exc
+    except StaleDataError as exc:  # not expected under the row lock; never 412 for an edit that set no version
+        refusal = PreconditionFailed if expected_version is not None else Conflict
+        raise refusal(CHANGED_MEANWHILE) from exc
     if fields.keys() & {"shop_id", "category_id"}:
         # A changed foreign key leaves the loaded shop/category behind; nothing else needs reloading.
         db.session.refresh(product, ["shop", "category"])
@@ -156,7 +171,7 @@ def update_product(
 
 
 def delete_product(user: User, product_id: int) -> Product:
-    product = get_owned_product(user, product_id)
+    product = _owned_for_writing(user, product_id)
     product.deleted_at = utcnow()
     db.session.flush()
     return product
@@ -164,7 +179,7 @@ def delete_product(user: User, product_id: int) -> Product:
 
 def restore_product(user: User, product_id: int) -> Product:
     """Bring a soft-deleted product back; refused while a live product has taken its name."""
-    product = get_owned_product(user, product_id, deleted=True)
+    product = _owned_for_writing(user, product_id, deleted=True)
     with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
         product.deleted_at = None
     return product

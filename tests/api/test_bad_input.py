@@ -15,8 +15,8 @@ def shop(owner, make_shop):
 
 
 def _raw_product(api, owner, shop, price_literal: str, **fields):
-    extra = "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in fields.items())
-    raw = f'{{"shop_id": {shop.id}, "name": "Mug", "stock": 1, "price": {price_literal}{extra}}}'
+    others = json.dumps({"shop_id": shop.id, "name": "Mug", "stock": 1, **fields})
+    raw = f'{others[:-1]}, "price": {price_literal}}}'  # each key once: a key given twice is refused
     return api.post("/products", as_=owner, data=raw, content_type="application/json")
 
 
@@ -97,3 +97,72 @@ def test_bad_catalog_queries_name_the_parameter(api, query):
 def test_login_with_nul_and_long_values_is_a_clean_refusal(api):
     assert_problem(api.post("/users/login", json={"email": "a\x00@example.com", "password": "x"}), 422, "email")
     assert_problem(api.post("/users/login", json={"email": "a" * 10_000, "password": "x" * 10_000}), 401)
+
+
+LOOSE_NAMES = ["\u200b", "\u200b\u200c\u200d\u2060\ufeff", "\u200d", "Mug\u200b", "\x1b[31mMug", "Mug\x07", "Mug\x85",
+               "\u200eMug", "Mug\u200f", "\u061cMug", "\t\x0b"]  # fmt: skip
+LOOSE_PRICES = [
+    '"\u0663"',
+    '"\u0661\u0660.\u0665\u0660"',
+    '"1_000"',
+    '"1_0.00"',
+    '"\uff13"',
+    '"\U0001d7d1"',
+    '"0x10"',
+    '" 1 000"',
+    '"1,50"',
+]
+
+
+@pytest.mark.parametrize("value", LOOSE_NAMES)
+def test_invisible_and_control_characters_in_names_are_refused(api, owner, shop, value):
+    payload = {"shop_id": shop.id, "name": value, "price": "1.00", "stock": 1}
+    assert_problem(api.post("/products", as_=owner, json=payload), 422, "name")
+    assert_problem(api.post("/shops", as_=owner, json={"name": value}), 422, "name")
+
+
+def test_control_characters_in_descriptions_are_refused_but_newlines_and_tabs_are_kept(api, owner, shop):
+    payload = {"shop_id": shop.id, "name": "Mug", "price": "1.00", "stock": 1}
+    assert_problem(api.post("/products", as_=owner, json={**payload, "description": "a\x1b[2Jb"}), 422, "description")
+    response = api.post("/products", as_=owner, json={**payload, "description": "line 1\n\tline 2\r\n"})
+    assert response.status_code == 201, response.get_json()
+    joined = api.post("/products", as_=owner, json={**payload, "name": "👩\u200d💻 mug"})  # ZWJ between letters is fine
+    assert joined.status_code == 201, joined.get_json()
+
+
+@pytest.mark.parametrize("literal", LOOSE_PRICES)
+def test_prices_with_other_than_ascii_digits_are_refused(api, owner, shop, literal):
+    assert_problem(_raw_product(api, owner, shop, literal), 422, "price")
+
+
+@pytest.mark.parametrize("value", ["\u0663", "1_000", "\uff13"])
+def test_price_filters_with_other_than_ascii_digits_are_refused(api, value):
+    assert_problem(api.get(f"/products?min_price={value}"), 422, "min_price")
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [('{{"shop_id": {id}, "name": "Mug", "name": "Other", "price": "1", "stock": 1}}', "name"),
+     ('{{"shop_id": {id}, "shop_id": {id}, "name": "Mug", "price": "1", "stock": 1}}', "shop_id"),
+     ('{{"shop_id": {id}, "name": "Mug", "price": "1", "stock": 1, "x": {{"a": 1, "a": 2}}}}', "a")],
+)  # fmt: skip
+def test_a_key_given_twice_is_422_naming_it(api, owner, shop, raw, key):
+    response = api.post("/products", as_=owner, data=raw.format(id=shop.id), content_type="application/json")
+    assert_problem(response, 422, key)
+    assert "more than once" in json.dumps(response.get_json())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig", "latin-1"])
+def test_a_body_not_in_utf8_is_400_saying_so(api, owner, encoding):
+    raw = json.dumps({"name": "Café"}, ensure_ascii=False).encode(encoding)
+    response = api.post("/shops", as_=owner, data=raw, content_type="application/json")
+    assert_problem(response, 400)
+    assert "UTF-8" in response.get_json()["detail"]
+
+
+def test_a_body_declared_in_another_charset_is_415(api, owner):
+    raw = json.dumps({"name": "Shop"}).encode("utf-16")
+    response = api.post("/shops", as_=owner, data=raw, content_type="application/json; charset=utf-16")
+    assert_problem(response, 415)
+    ok = api.post("/shops", as_=owner, data=b'{"name": "Shop"}', content_type="application/json; charset=UTF-8")
+    assert ok.status_code == 201

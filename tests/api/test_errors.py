@@ -79,3 +79,17 @@ def test_unknown_query_parameters_are_refused_like_unknown_fields(api, owner):
     assert_problem(api.get("/users/me?debug=1", as_=owner), 422, "debug")
     assert_problem(api.get("/products?sort="), 422, "sort")
     assert_problem(api.get("/users/me/products?status=", as_=owner), 422, "status")
+
+
+def test_a_url_over_the_limit_is_414_in_the_apps_words(api, client):
+    from shopapp.core.routing import MAX_URL_LENGTH
+
+    for path in ("/products?q=" + "a" * MAX_URL_LENGTH, "/nowhere/" + "b" * MAX_URL_LENGTH, "/products/1" * 500):
+        assert "414" in str(assert_problem(api.get(path), 414)["status"])
+    assert_problem(api.post("/users/login?x=" + "c" * MAX_URL_LENGTH, json={}), 414)
+    page = client.get("/?q=" + "d" * MAX_URL_LENGTH)
+    assert page.status_code == 414 and page.mimetype == "text/html"
+    assert client.post("/login?" + "e" * MAX_URL_LENGTH, data={}).status_code == 414  # before CSRF
+    fits = "/api/v1/products?q=" + "f" * (MAX_URL_LENGTH - len("/api/v1/products?q="))
+    assert client.get(fits).status_code == 200
+    assert client.get(fits + "f").status_code == 414

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 
 import jwt
@@ -141,3 +142,23 @@ def test_public_reads_refuse_a_bad_token_rather_than_ignore_it(api, make_shop):
     shop = make_shop()
     assert_problem(api.get(f"/shops/{shop.id}", headers={"Authorization": "Bearer nope"}), 401)
     assert api.get(f"/shops/{shop.id}").status_code == 200
+
+
+def test_a_present_but_invalid_token_is_401_on_every_operation_public_ones_too(api, owner, make_product):
+    """One rule: a token that is sent is checked, whether the operation needs one, takes one or not (issue 12/15)."""
+    from shopapp.api.operations import OPERATIONS
+
+    make_product()
+    public = [op for op in OPERATIONS if op.auth != "required"]
+    assert any(op.auth == "none" for op in public) and any(op.auth == "optional" for op in public)
+    revoked = api.token(owner)
+    api.post("/users/logout", headers={"Authorization": f"Bearer {revoked}"})
+    for op in public:
+        path = re.sub(r"<[^>]+>", "1", op.rule)
+        for header in ("Bearer not.a.jwt", f"Bearer {revoked}", "Bearer "):
+            for method in op.methods:
+                response = api.call(method, path, headers={"Authorization": header}, json={})
+                assert response.status_code == 401, (method, path, header, response.status_code)
+                assert_problem(response, 401)
+        response = api.call(op.methods[0], path + "?access_token=x", json={})
+        assert response.status_code == 401, (path, response.status_code)

@@ -18,6 +18,8 @@ from shopapp.core.errors import Conflict
 from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.models import Product
+from tests.conftest import DEFAULT_PASSWORD
+from tests.pages.conftest import csrf_token, post
 
 pytestmark = pytest.mark.postgres_only
 
@@ -116,3 +118,66 @@ def test_fifty_simultaneous_api_stock_adjustments_are_atomic(app, make_product):
     db.session.expire_all()
     assert db.session.get(Product, product_id).stock == 20 + accepted >= 0
     assert all(delta == -1 for delta, status in zip(deltas, statuses, strict=True) if status == 409)
+
+
+def _token_headers(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_access_token(user).access_token}"}
+
+
+def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_success_each(app, make_product):
+    product = make_product(stock=5)
+    product_id, headers = product.id, _token_headers(product.shop.owner)
+    url = f"/api/v1/products/{product_id}"
+    deletes = over_http(app, [lambda c: c.delete(url, headers=headers)] * 20)
+    assert Counter(deletes) == Counter({204: 1, 404: 19})
+    restores = over_http(app, [lambda c: c.post(url + "/restore", headers=headers)] * 20)
+    assert Counter(restores) == Counter({200: 1, 404: 19})
+    mixed = over_http(
+        app, [lambda c: c.delete(url, headers=headers), lambda c: c.post(url + "/restore", headers=headers)] * 10
+    )
+    assert set(mixed) <= {200, 204, 404}, Counter(mixed)
+    db.session.expire_all()
+    assert db.session.get(Product, product_id).stock == 5
+
+
+def test_deletes_racing_stock_changes_never_fail_and_lose_nothing(app, make_product):
+    """A delete (API or dashboard) meeting a stock change used to read a version the change had moved on: 500."""
+    product = make_product(stock=50)
+    owner, product_id = product.shop.owner, product.id
+    headers = _token_headers(owner)
+    pages = []
+    for _ in range(3):
+        page = app.test_client()
+        login = post(page, "/login", {"email": owner.email, "password": DEFAULT_PASSWORD})
+        assert login.status_code == 302
+        token = csrf_token(page)
+        pages.append((page, token))
+    url = f"/api/v1/products/{product_id}"
+    stock = [lambda c: c.post(url + "/stock", json={"delta": -1}, headers=headers)] * 12
+    api_delete = [lambda c: c.delete(url, headers=headers)] * 2
+    restore = [lambda c: c.post(url + "/restore", headers=headers)] * 3
+
+    def page_delete(page, token):
+        return lambda _: page.post(f"/dashboard/products/{product_id}/delete", data={"csrf_token": token})
+
+    statuses = over_http(app, stock + api_delete + restore + [page_delete(*p) for p in pages])
+    assert set(statuses) <= {200, 204, 302, 404, 409}, Counter(statuses)
+    taken = statuses[:12].count(200)
+    db.session.expire_all()
+    assert db.session.get(Product, product_id).stock == 50 - taken
+
+
+def test_twenty_simultaneous_patches_without_if_match_all_succeed_and_the_last_write_wins(app, make_product):
+    product = make_product(stock=1, price="1.00")
+    product_id, headers = product.id, _token_headers(product.shop.owner)
+    url = f"/api/v1/products/{product_id}"
+    prices = [f"{n}.00" for n in range(2, 22)]
+    statuses = over_http(app, [lambda c, p=p: c.patch(url, json={"price": p}, headers=headers) for p in prices])
+    assert Counter(statuses) == Counter({200: 20})
+    db.session.expire_all()
+    stored = db.session.get(Product, product_id)
+    assert f"{stored.price}" in prices and stored.version == 1 + 20
+    stale = over_http(
+        app, [lambda c: c.patch(url, json={"stock": 3}, headers={**headers, "If-Match": f'"{product_id}-1"'})] * 5
+    )
+    assert Counter(stale) == Counter({412: 5})

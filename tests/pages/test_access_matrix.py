@@ -93,7 +93,7 @@ def _quick_form(w: World) -> dict[str, Any]:
 
 
 _FRESH = itertools.count(1)  # category names are unique across the whole tree
-ID = "<int(max=9223372036854775807):{}>"
+ID = "<int:{}>"  # core/routing.py: ids_in_range 404s the ids no row can have
 SHOP, PRODUCT, CATEGORY, IMAGE = (ID.format(n) for n in ("shop_id", "product_id", "category_id", "image_id"))
 DETAIL, SLUG = ID.format("ident"), ID.format("ident") + "-<slug>"
 
