@@ -63,7 +63,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def layout(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def layout(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """The README's layout on this host: nginx (deploy/nginx.conf) → gunicorn (the README's command)."""
     executable = nginx_executable()
     if executable is None:
@@ -90,6 +90,7 @@ def layout(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                     "SHOPAPP_SERVER_NAME": "127.0.0.1",
                     "SHOPAPP_TLS_CERT": str(cert),
                     "SHOPAPP_TLS_KEY": str(key),
+                    "SHOPAPP_MEDIA_ROOT": str(tmp_path / "media"),
                     "SHOPAPP_UPSTREAMS": f"server {app_url.removeprefix('http://')};",
                 },
             )
@@ -107,7 +108,7 @@ def layout(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                     if proxy.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(f"nginx did not start: {proxy.stderr.read().decode()}") from None  # type: ignore[union-attr]
                     time.sleep(0.1)
-            yield url, cert
+            yield url, cert, tmp_path / "media"
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
@@ -171,7 +172,7 @@ def summary(count: int, timings: dict[str, list[float | None]]) -> str:
 
 
 def test_slow_clients_do_not_starve_the_app_behind_the_documented_proxy(layout):
-    url, cert = layout
+    url, cert, _ = layout
     context = ssl.create_default_context(cafile=str(cert))
 
     def connect() -> socket.socket:
@@ -183,3 +184,15 @@ def test_slow_clients_do_not_starve_the_app_behind_the_documented_proxy(layout):
         print(summary(count, timings))
         for taken in timings.values():
             assert len(taken) >= 10 and None not in taken, summary(count, timings)
+
+
+def test_the_documented_proxy_serves_media_from_disk_with_the_apps_headers(layout):
+    """The rest of deploy/nginx.conf: /media/ straight from MEDIA_ROOT, headers as the app gives them."""
+    url, cert, media = layout
+    (media / "ab").mkdir(parents=True, exist_ok=True)
+    (media / "ab" / "ab12-small.webp").write_bytes(b"RIFF\x00\x00\x00\x00WEBP")
+    image = requests.get(f"{url}/media/ab/ab12-small.webp", timeout=5, verify=cert)
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/webp"
+    assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    assert requests.get(f"{url}/media/ab/missing.webp", timeout=5, verify=cert).status_code == 404
