@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium photos db lint bench clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -18,10 +18,14 @@ test: setup-dev
 
 setup: $(VENV)/.runtime static/vendor/.installed
 
-setup-dev: setup $(VENV)/.dev chromium photos
+setup-dev: setup $(VENV)/.dev chromium nginx photos
 
 chromium:
 	scripts/ensure-chromium.sh
+
+# nginx in front of gunicorn, as in production (deploy/nginx.conf; tests/ops/test_slow_clients.py runs it).
+nginx:
+	scripts/ensure-nginx.sh
 
 # Real photographs for the upload tests and bench/images.py (downloaded from Debian, kept in .cache/photos).
 photos:
