@@ -156,10 +156,12 @@ def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
     leaves: dict[str, list[int]] = {}
     for top, children in CATEGORY_TREE.items():
         parent = categories.create_category(users[0], {"name": top, "description": f"Everything in {top.lower()}."})
-        leaves[top] = [
-            categories.create_category(users[rng.randrange(3)], {"name": child, "parent_id": parent.id}).id
-            for child in children
-        ]
+        leaves[top] = []
+        for child in children:
+            # Only a category's owner adds under it. The draw that once picked a random creator stays, so
+            # the rest of the demo (products, prices) comes out as before.
+            rng.randrange(3)
+            leaves[top].append(categories.create_category(users[0], {"name": child, "parent_id": parent.id}).id)
     leaf_names = {
         cat_id: name for top in CATEGORY_TREE for cat_id, name in zip(leaves[top], CATEGORY_TREE[top], strict=True)
     }

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from shopapp.auth.models import User
 from shopapp.extensions import db
 from shopapp.products import services
 from shopapp.products.services import CatalogQuery, search_catalog
@@ -142,7 +143,7 @@ FILTERED = {"category_id": "the parent", "min_price": Decimal("2"), "max_price":
 )
 def test_search_filters_and_sorts_never_read_the_whole_products_table(fields, make_shop, make_category, make_product):
     shop, category = make_shop(), make_category()
-    child = make_category(name="Smaller things", parent_id=category.id)
+    child = make_category(db.session.get(User, category.owner_id), name="Smaller things", parent_id=category.id)
     for n in range(30):
         make_product(shop=shop, name=f"Lamp {n}", price=Decimal(n), category_id=(category.id, child.id)[n % 2])
     bulk_up_for_the_planner(shop.id)

@@ -147,7 +147,7 @@ def test_catalog_filters_and_sorts(make_user, make_shop, make_category, make_pro
     assert err.value.field == "sort"
 
 
-def test_category_delete_refused_while_in_use(make_user, make_category, make_product):
+def test_category_delete_refused_while_in_use(make_user, make_category, make_shop, make_product):
     owner, other = make_user(), make_user()
     root = make_category(owner=owner, name="Root")
     child = make_category(owner=owner, name="Child", parent_id=root.id)
@@ -155,7 +155,7 @@ def test_category_delete_refused_while_in_use(make_user, make_category, make_pro
         categories.delete_category(other, child.id)
     with pytest.raises(Conflict, match="subcategories"):
         categories.delete_category(owner, root.id)
-    product = make_product(category_id=child.id)
+    product = make_product(make_shop(owner), category_id=child.id)  # the owner's own: another's would move up
     with pytest.raises(Conflict, match="Products"):
         categories.delete_category(owner, child.id)
     products.delete_product(product.shop.owner, product.id)

@@ -1,4 +1,5 @@
-"""The category tree: public reads; anyone signed in adds; only a category's creator changes it."""
+"""The category tree: public reads; anyone may file products under any category; only a category's creator adds
+subcategories under it or changes it."""
 
 from __future__ import annotations
 
@@ -26,13 +27,13 @@ def get_category(category_id: int) -> Category:
 @operation(
     "/categories",
     methods=("POST",),
-    summary="Add a category (at the root or under parent_id)",
+    summary="Add a category (at the root, or under a parent_id of the caller's own: 403 otherwise)",
     tag=TAG,
     status=201,
     auth="required",
     body=CategoryCreate,
     response=CategoryOut,
-    errors=(409,),
+    errors=(403, 409),
 )
 def create_category(user: User, body: CategoryCreate) -> Category:
     return categories.create_category(user, body.model_dump(exclude_unset=True))
@@ -41,7 +42,7 @@ def create_category(user: User, body: CategoryCreate) -> Category:
 @operation(
     ONE,
     methods=("PUT", "PATCH"),
-    summary="Change the given fields; a parent that makes a cycle is 422",
+    summary="Change the given fields; a parent not the caller's own is 403, one that makes a cycle 422",
     tag=TAG,
     auth="required",
     body=CategoryUpdate,
@@ -55,7 +56,7 @@ def update_category(category_id: int, user: User, body: CategoryUpdate) -> Categ
 @operation(
     ONE,
     methods=("DELETE",),
-    summary="Delete a category that no live product or subcategory uses",
+    summary="Delete a category none of the caller's live products or subcategories uses; others' products move up",
     tag=TAG,
     auth="required",
     errors=(403, 404, 409),

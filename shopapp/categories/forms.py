@@ -13,17 +13,19 @@ from shopapp.core.forms import SelectField, optional_id
 INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
 
 
-def category_choices(blank: str) -> list[SelectChoice]:
-    """The whole tree as indented options, after an empty choice labelled ``blank``."""
+def category_choices(blank: str, owner_id: int | None = None) -> list[SelectChoice]:
+    """The whole tree (or only ``owner_id``'s categories) as indented options, after an empty choice ``blank``."""
     return [SelectChoice("", blank)] + [
-        SelectChoice(str(ident), INDENT * depth + name) for ident, depth, name in category_outline()
+        SelectChoice(str(ident), INDENT * depth + name) for ident, depth, name in category_outline(owner_id)
     ]
 
 
 class CategoryForm(FlaskForm):
+    """A category of ``owner_id``'s: its parent can only be one of their own categories (or none)."""
+
     name = StringField("Name", validators=[InputRequired()])
     parent_id = SelectField("Parent category", coerce=optional_id)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, owner_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.parent_id.choices = category_choices("None (a top-level category)")
+        self.parent_id.choices = category_choices("None (a top-level category)", owner_id)

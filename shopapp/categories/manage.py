@@ -1,4 +1,4 @@
-"""Categories an owner created: add (under an optional parent), rename or move, delete when unused."""
+"""Categories an owner created: add (under an optional parent of their own), rename or move, delete when unused."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ def _fields(form: CategoryForm) -> dict[str, object]:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return _index_page(CategoryForm())
+    return _index_page(CategoryForm(owner_id=current_user.id))
 
 
 @bp.post("/")
 def create() -> ResponseReturnValue:
-    form = CategoryForm()
+    form = CategoryForm(owner_id=current_user.id)
     if form.validate_on_submit():
         done = submit(form, lambda: services.create_category(current_user, _fields(form)))
         if done.ok:
@@ -45,7 +45,7 @@ def create() -> ResponseReturnValue:
 @bp.route(f"/<{ID}:category_id>/edit", methods=["GET", "POST"])
 def edit(category_id: int) -> ResponseReturnValue:
     category = services.get_owned_category(current_user, category_id)
-    form = CategoryForm(obj=category)
+    form = CategoryForm(obj=category, owner_id=current_user.id)
     if (
         form.validate_on_submit()
         and submit(form, lambda: services.update_category(current_user, category.id, _fields(form))).ok

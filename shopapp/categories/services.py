@@ -1,4 +1,7 @@
-"""The category tree: anyone signed in may add to it; only a category's creator may change it."""
+"""The category tree. Categories are public to browse, and anyone may file a product under any of them (the
+catalog's purpose); anyone signed in may add a top-level category; but only a category's owner may add
+subcategories under it (or move one there), rename, move or delete it. Other owners cannot block that delete:
+their products, and any subcategory of theirs hung there before this rule, move up to the deleted one's parent."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from shopapp.extensions import db
 
 NOT_FOUND = "No such category."
 NAME_TAKEN = "A category with this name already exists at this level."
+NOT_YOUR_PARENT = "Only the category's owner can add subcategories under it."
+UNDER_ANOTHER = "This category sits under another owner's category; move it out before renaming it."
 _BY_NAME = (func.lower(Category.name), Category.id)
 
 _FIELDS = {
@@ -60,11 +65,16 @@ def ancestors(category: Category) -> list[Category]:
     return chain
 
 
-def _check_parent(parent_id: int | None, moving: Category | None = None) -> None:
+def _check_parent(user: User, parent_id: int | None, moving: Category | None = None) -> None:
+    """A parent must exist (422), be the caller's own (403: nobody hangs things under another's category, nor
+    takes names there), and not lie inside the category being moved (422)."""
     if parent_id is None:
         return
-    if db.session.get(Category, parent_id) is None:
+    parent = db.session.get(Category, parent_id)
+    if parent is None:
         raise Invalid("refers to a category that does not exist", "parent_id")
+    if parent.owner_id != user.id:
+        raise Forbidden(NOT_YOUR_PARENT, "parent_id")
     if moving is not None and parent_id in descendant_ids(moving.id):
         raise Invalid("would put the category inside itself", "parent_id")
 
@@ -73,7 +83,7 @@ def create_category(owner: User, data: Mapping[str, Any]) -> Category:
     fields = validation.clean_fields(data, _FIELDS)
     if "name" not in fields:
         raise Invalid("is required", "name")
-    _check_parent(fields.get("parent_id"))
+    _check_parent(owner, fields.get("parent_id"))
     category = Category(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         db.session.add(category)
@@ -84,7 +94,12 @@ def update_category(user: User, category_id: int, changes: Mapping[str, Any]) ->
     category = get_owned_category(user, category_id)
     fields = validation.clean_fields(changes, _FIELDS)
     if "parent_id" in fields:
-        _check_parent(fields["parent_id"], moving=category)
+        _check_parent(user, fields["parent_id"], moving=category)
+    elif "name" in fields and category.parent_id is not None:
+        # A subcategory hung under another owner's category before the rule may leave, but not take names there.
+        parent = db.session.get(Category, category.parent_id)
+        if parent is not None and parent.owner_id != user.id:
+            raise Forbidden(UNDER_ANOTHER, "name")
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         for key, value in fields.items():
             setattr(category, key, value)
@@ -94,20 +109,46 @@ def update_category(user: User, category_id: int, changes: Mapping[str, Any]) ->
 
 
 def delete_category(user: User, category_id: int) -> None:
-    """Delete a category nothing live uses; soft-deleted products simply lose it."""
+    """Delete a category, or refuse (409) while the owner's own live products or subcategories use it.
+
+    Nothing of another owner's can block it: their products (live or not), and any subcategory of theirs hung
+    here before only owners could, move up to this category's parent (none for a top-level one), where
+    browsing still finds them; a lifted subcategory whose name is taken at its new level gets its id after
+    its name. The owner's own soft-deleted products simply lose the category, as before."""
     from shopapp.products.models import Product
+    from shopapp.shops.models import Shop
 
     category = get_owned_category(user, category_id)
-    if db.session.scalar(select(exists().where(Category.parent_id == category.id))):
+    own_child = exists().where(Category.parent_id == category.id, Category.owner_id == user.id)
+    if db.session.scalar(select(own_child)):
         raise Conflict("This category still has subcategories; move or delete them first.")
-    in_use = exists().where(Product.category_id == category.id, Product.deleted_at.is_(None))
+    mine = Product.shop_id.in_(select(Shop.id).where(Shop.owner_id == user.id))
+    in_use = exists().where(Product.category_id == category.id, Product.deleted_at.is_(None), mine)
     if db.session.scalar(select(in_use)):
         raise Conflict("Products still use this category; move them to another category first.")
-    db.session.execute(
-        update(Product).where(Product.category_id == category.id).values(category_id=None),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.delete(category)
+    with integrity_as(Conflict("The category changed while it was being deleted; try again.")):
+        for child in db.session.scalars(select(Category).where(Category.parent_id == category.id)):
+            _lift(child, category.parent_id)
+        db.session.execute(
+            update(Product).where(Product.category_id == category.id, ~mine).values(category_id=category.parent_id),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.execute(
+            update(Product).where(Product.category_id == category.id).values(category_id=None),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.delete(category)
+
+
+def _lift(child: Category, parent_id: int | None) -> None:
+    """Move another owner's subcategory up a level, renaming it "Name (id)" if its name is taken there."""
+    parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    taken = exists().where(parent, func.lower(Category.name) == func.lower(child.name), Category.id != child.id)
+    if db.session.scalar(select(taken)):
+        suffix = f" ({child.id})"
+        child.name = child.name[: validation.NAME_MAX - len(suffix)] + suffix
+        child.slug = slugify(child.name)
+    child.parent_id = parent_id
     db.session.flush()
 
 
@@ -133,21 +174,23 @@ def child_categories(parent_id: int, limit: int) -> list[Category]:
     return list(db.session.scalars(_CHILDREN, {"parent_id": parent_id, "limit": limit}))
 
 
-# The three columns a <select> of the tree needs, siblings by name; built once, so each request reuses
-# its compiled form.
-_OUTLINE = select(Category.id, Category.parent_id, Category.name).order_by(*_BY_NAME)
+# The columns a <select> of the tree needs (the owner too, to offer only one's own as parents), siblings by
+# name; built once, so each request reuses its compiled form.
+_OUTLINE = select(Category.id, Category.parent_id, Category.name, Category.owner_id).order_by(*_BY_NAME)
 
 
-def category_outline() -> list[tuple[int, int, str]]:
-    """The whole tree as (id, depth, name), depth-first from the roots, siblings by name, in one query."""
-    children: dict[int | None, list[tuple[int, str]]] = {}
-    for ident, parent_id, name in db.session.execute(_OUTLINE):
-        children.setdefault(parent_id, []).append((ident, name))
+def category_outline(owner_id: int | None = None) -> list[tuple[int, int, str]]:
+    """The whole tree as (id, depth, name), depth-first from the roots, siblings by name, in one query; with
+    ``owner_id``, only that owner's categories (the parents they may choose), each at its depth in the tree."""
+    children: dict[int | None, list[tuple[int, str, int]]] = {}
+    for ident, parent_id, name, owner in db.session.execute(_OUTLINE):
+        children.setdefault(parent_id, []).append((ident, name, owner))
     outline: list[tuple[int, int, str]] = []
 
     def walk(parent_id: int | None, depth: int) -> None:
-        for ident, name in children.get(parent_id, ()):
-            outline.append((ident, depth, name))
+        for ident, name, owner in children.get(parent_id, ()):
+            if owner_id is None or owner == owner_id:
+                outline.append((ident, depth, name))
             walk(ident, depth + 1)
 
     walk(None, 0)

@@ -273,3 +273,28 @@ def test_every_html_post_route_refuses_a_missing_token(app, client, owner, other
             assert "could not be understood" in text(response)
         checked += 1
     assert checked >= 15
+
+
+def test_another_owner_cannot_hang_a_subcategory_under_mine(client, owner, auth, make_user, make_category):
+    """Issue 12 item 9: the parent <select> offers only one's own categories, and the service refuses the rest."""
+    alice = make_user(email="alice@example.com")
+    kitchen = make_category(alice, name="Kitchen")
+    mine = make_category(owner, name="Mine")
+    page = text(client.get("/dashboard/categories/"))
+    assert "Mine</option>" in page and "Kitchen</option>" not in page
+    refused = post(client, "/dashboard/categories/", {"name": "Spam", "parent_id": str(kitchen.id)})
+    assert refused.status_code == 422
+    refused = post(client, f"/dashboard/categories/{mine.id}/edit", {"name": "Mine", "parent_id": str(kitchen.id)})
+    assert refused.status_code == 422
+    assert fresh(Category, mine.id).parent_id is None
+    assert db.session.query(Category).filter_by(parent_id=kitchen.id).count() == 0
+
+
+def test_other_owners_products_cannot_block_my_delete_page(
+    client, owner, make_user, make_category, make_shop, make_product
+):
+    kitchen = make_category(owner, name="Kitchen")
+    product = make_product(make_shop(make_user(email="bob@example.com")), category_id=kitchen.id)
+    done = post(client, f"/dashboard/categories/{kitchen.id}/delete", follow_redirects=True)
+    assert "Category “Kitchen” deleted." in text(done)
+    assert fresh(Product, product.id).category_id is None
