@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from shopapp.core import pagination
 from shopapp.core.client_limits import action_of
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import MAX_ROWS_DEEP, check_page, last_page
@@ -168,3 +169,18 @@ def test_a_page_too_deep_shows_the_deepest_page(client: FlaskClient, make_produc
     response = client.get("/products?page=2999&q=lamp")
     assert response.status_code == 200
     assert f"There is no page {last_page(CATALOG_PER_PAGE)};" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hops", [0], ids=["direct"])
+def test_the_deepest_page_says_the_list_stops_there(client, make_shop, make_product, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(pagination, "MAX_ROWS_DEEP", 2 * CATALOG_PER_PAGE)  # two pages of the catalog
+    shop = make_shop()
+    for n in range(2 * CATALOG_PER_PAGE + 1):
+        make_product(shop, name=f"Lamp {n}")
+    first = client.get("/products").get_data(as_text=True)
+    assert "Lists stop at page" not in first and 'rel="next"' in first
+    for url in ("/products?page=2", "/products?page=9"):  # the deepest page, and one deeper shown as it
+        deepest = client.get(url).get_data(as_text=True)
+        assert 'aria-current="page" href="/?page=2"' in deepest
+        assert 'rel="next"' not in deepest
+        assert "Lists stop at page 2: narrow the search or the filters to see the rest." in deepest

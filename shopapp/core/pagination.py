@@ -42,6 +42,8 @@ class Page(Generic[T]):
     total: int
     has_next: bool = False
     total_is_lower_bound: bool = False
+    # Rows follow, but this is the deepest page a list shows (``last_page``).
+    at_depth_limit: bool = False
 
     @property
     def pages(self) -> int:
@@ -129,7 +131,8 @@ def run_page(
     page_values = {**values, "page_limit": per_page + 1, "page_offset": (page - 1) * per_page}
     rows = db.session.execute(statement.rows, page_values).unique().all()
     # There is no next page past the deepest one (``check_page`` would refuse it).
-    items, has_next = [row[0] for row in rows[:per_page]], len(rows) > per_page and page < last_page(per_page)
+    items, more = [row[0] for row in rows[:per_page]], len(rows) > per_page
+    has_next, deepest = more and page < last_page(per_page), dict(at_depth_limit=more and page >= last_page(per_page))
     if rows:
         total = rows[0][-1]
     elif page == 1:
@@ -137,5 +140,5 @@ def run_page(
     else:
         total = db.session.scalar(statement.total, values) or 0
     if limit is not None and total > limit:
-        return Page(items, page, per_page, total=limit, has_next=has_next, total_is_lower_bound=True)
-    return Page(items, page, per_page, total=total, has_next=has_next)
+        return Page(items, page, per_page, total=limit, has_next=has_next, total_is_lower_bound=True, **deepest)
+    return Page(items, page, per_page, total=total, has_next=has_next, **deepest)
