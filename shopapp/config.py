@@ -87,6 +87,14 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "RATELIMIT_STORAGE_OPTIONS": _storage_options(storage_uri),
         "LOGIN_THROTTLE_RETRY_SECONDS": float(env.get("LOGIN_THROTTLE_RETRY_SECONDS", "5")),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Limits per client address (shopapp/core/client_limits.py), shared by the page and API endpoints of
+        # each action; every other POST/PUT/PATCH/DELETE is a write. Empty: no limit.
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "30/minute;300/hour"),
+        "RATELIMIT_REGISTER": env.get("RATELIMIT_REGISTER", "20/hour"),
+        "RATELIMIT_PASSWORD": env.get("RATELIMIT_PASSWORD", "10/minute;60/hour"),
+        "RATELIMIT_UPLOAD": env.get("RATELIMIT_UPLOAD", "200/hour"),
+        "RATELIMIT_SEARCH": env.get("RATELIMIT_SEARCH", "300/minute"),
+        "RATELIMIT_WRITE": env.get("RATELIMIT_WRITE", "300/minute"),
         # The shared cache of anonymous catalog reads (shopapp/core/cache.py): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),
         "CACHE_TTL": int(env.get("CACHE_TTL", "60")),

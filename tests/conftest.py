@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from shopapp import create_app
 from shopapp.config import normalize_database_url
+from shopapp.core.client_limits import ACTIONS
 from shopapp.extensions import db, limiter
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", "
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 DEFAULT_PASSWORD = "correct horse battery"
+CLIENT_LIMIT_KEYS = tuple(key for key, _ in ACTIONS.values())
 TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/12")
 
 
@@ -45,6 +47,8 @@ def base_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, An
         "MEDIA_ROOT": str(tmp_path / "media"),
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The limits per client address are far above what any test sends; tests/test_client_limits.py sets low ones.
+        **{key: "100000/minute" for key in CLIENT_LIMIT_KEYS},
         "SERVER_NAME": None,
         # Every test reads through the shared cache, under its own prefix: a read after a write that
         # served a stale copy fails whichever test made it (tests/test_cache.py tests the cache itself).

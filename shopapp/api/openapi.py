@@ -18,6 +18,7 @@ from shopapp.api import bp
 from shopapp.api.errors import PREFIX, PROBLEM_JSON
 from shopapp.api.operations import JSON, OPERATIONS, Operation
 from shopapp.api.schemas import ID_MAX, Problem
+from shopapp.core.client_limits import action_of
 from shopapp.products.models import ALT_MAX
 
 REF = "#/components/schemas/{model}"
@@ -35,7 +36,8 @@ _DESCRIPTIONS = {
     413: "The body is too large.",
     415: "The body is not of the media type the operation takes.",
     422: "Well-formed but invalid values; errors lists each one.",
-    429: "Too many attempts; retry after Retry-After seconds.",
+    429: "Too many attempts for this account, or requests of this kind from this address; retry after Retry-After"
+    " seconds.",
     500: "Unexpected server error (details are logged, never sent).",
 }
 _ERROR_HEADERS = {
@@ -203,6 +205,8 @@ def _errors(op: Operation) -> dict[str, Any]:
         codes.add(401)
     if _PATH_PARAM.search(op.rule):
         codes.add(404)
+    if any(action_of(f"api.{op.endpoint}", method) for method in op.methods):  # a limit per client address
+        codes.add(429)
     return {
         str(code): {
             "description": _DESCRIPTIONS[code],

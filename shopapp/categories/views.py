@@ -9,7 +9,7 @@ from shopapp.categories.services import ancestors, child_categories, get_categor
 from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page
-from shopapp.products.forms import CatalogForm
+from shopapp.products.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.products.services import search_catalog
 
 bp = Blueprint("categories", __name__)
@@ -25,7 +25,7 @@ def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
         return moved
     form = CatalogForm(formdata=request.args, with_category=False)
     form.validate()
-    page = search_catalog(form.to_query(page=requested_page(), category_id=category.id))
+    page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE), category_id=category.id))
     children = child_categories(category.id, 100)
     return render(
         "categories/detail.html",

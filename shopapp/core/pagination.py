@@ -17,6 +17,14 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 # Lists that can grow with the catalog count their rows only this far (see ``paginate``).
 EXACT_TOTAL_UP_TO = 1_000
+# Offset paging reads, then drops, every row before the page: no list goes deeper than this many rows
+# (page * per_page), so no request makes the database rank and skip more. Searches and filters reach the rest.
+MAX_ROWS_DEEP = 10_000
+
+
+def last_page(per_page: int) -> int:
+    """The deepest page of ``per_page`` rows that a list shows (``MAX_ROWS_DEEP``)."""
+    return max(1, MAX_ROWS_DEEP // per_page)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,8 @@ class Page(Generic[T]):
     """``total`` is exact, unless ``total_is_lower_bound``: then there are more rows than that.
 
     ``has_next`` says whether a row follows this page (one more row is read to know), so it is
-    right even where the total is only a lower bound.
+    right even where the total is only a lower bound; never past ``last_page``, the deepest page
+    (``MAX_ROWS_DEEP``), nor are ``pages``.
     """
 
     items: list[T]
@@ -33,10 +42,13 @@ class Page(Generic[T]):
     total: int
     has_next: bool = False
     total_is_lower_bound: bool = False
+    # Rows follow, but this is the deepest page a list shows (``last_page``).
+    at_depth_limit: bool = False
 
     @property
     def pages(self) -> int:
-        return ceil(self.total / self.per_page) if self.total else 0
+        """The pages one can ask for: of ``total`` items, and never past ``last_page``."""
+        return min(ceil(self.total / self.per_page), last_page(self.per_page)) if self.total else 0
 
     @property
     def has_prev(self) -> bool:
@@ -48,6 +60,12 @@ def check_page(page: int, per_page: int) -> None:
         raise Invalid("must be at least 1", "page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise Invalid(f"must be between 1 and {MAX_PER_PAGE}", "per_page")
+    if page > last_page(per_page):
+        raise Invalid(
+            f"must be at most {last_page(per_page)} with per_page={per_page}: lists go at most {MAX_ROWS_DEEP} rows "
+            "deep (page * per_page); narrow the search or the filters to reach further",
+            "page",
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +130,9 @@ def run_page(
         values["count_limit"] = limit + 1
     page_values = {**values, "page_limit": per_page + 1, "page_offset": (page - 1) * per_page}
     rows = db.session.execute(statement.rows, page_values).unique().all()
-    items, has_next = [row[0] for row in rows[:per_page]], len(rows) > per_page
+    # There is no next page past the deepest one (``check_page`` would refuse it).
+    items, more = [row[0] for row in rows[:per_page]], len(rows) > per_page
+    has_next, deepest = more and page < last_page(per_page), dict(at_depth_limit=more and page >= last_page(per_page))
     if rows:
         total = rows[0][-1]
     elif page == 1:
@@ -120,5 +140,5 @@ def run_page(
     else:
         total = db.session.scalar(statement.total, values) or 0
     if limit is not None and total > limit:
-        return Page(items, page, per_page, total=limit, has_next=has_next, total_is_lower_bound=True)
-    return Page(items, page, per_page, total=total, has_next=has_next)
+        return Page(items, page, per_page, total=limit, has_next=has_next, total_is_lower_bound=True, **deepest)
+    return Page(items, page, per_page, total=total, has_next=has_next, **deepest)

@@ -10,6 +10,7 @@ from flask.wrappers import Response
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
+from shopapp.core.pagination import last_page
 from shopapp.core.validation import ID_MAX
 
 
@@ -66,9 +67,10 @@ def url_length() -> int:
     return len(path) + (len(query) + 1 if query else 0)
 
 
-def requested_page() -> int:
-    """``?page=`` as a page number: a missing or nonsense value is page 1, a huge one stops at MAX_PAGE."""
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+def requested_page(per_page: int) -> int:
+    """``?page=`` as a page number for pages of ``per_page`` rows: a missing or nonsense value is page 1, one
+    deeper than a list goes (``core.pagination.last_page``: 10 000 rows) is the deepest page it shows."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE, last_page(per_page))
 
 
 def viewer() -> Any:

@@ -41,7 +41,7 @@ def index(shop_id: int) -> ResponseReturnValue:
         status = "active"
     q = request.args.get("q", "").strip()
     page = services.list_user_products(
-        current_user, status=status, shop_id=shop.id, q=q or None, page=requested_page(), per_page=PER_PAGE
+        current_user, status=status, shop_id=shop.id, q=q or None, page=requested_page(PER_PAGE), per_page=PER_PAGE
     )
     return render(
         "products/manage/index.html",

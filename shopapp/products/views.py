@@ -9,7 +9,7 @@ from shopapp.categories.services import ancestors
 from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
-from shopapp.products.forms import CatalogForm
+from shopapp.products.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.products.services import get_visible_product, search_catalog
 
 bp = Blueprint("products", __name__)
@@ -22,7 +22,7 @@ def catalog() -> ResponseReturnValue:
     """The whole catalog; htmx asks for the results only as the customer types or filters."""
     form = CatalogForm(formdata=request.args)
     form.validate()
-    page = search_catalog(form.to_query(page=requested_page()))
+    page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE)))
     return render("products/catalog.html", "products/_results.html", form=form, page=page)
 
 

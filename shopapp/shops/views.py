@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
-from shopapp.products.forms import CatalogForm
+from shopapp.products.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.products.services import search_catalog
 from shopapp.shops.services import get_visible_shop, list_shops
 
@@ -20,7 +20,7 @@ SHOPS_PER_PAGE = 24
 @shared
 def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
-    page = list_shops(q=q or None, page=requested_page(), per_page=SHOPS_PER_PAGE)
+    page = list_shops(q=q or None, page=requested_page(SHOPS_PER_PAGE), per_page=SHOPS_PER_PAGE)
     return render("shops/index.html", "shops/_list.html", page=page, q=q)
 
 
@@ -34,7 +34,7 @@ def detail(ident: int, slug: str | None = None) -> ResponseReturnValue:
         return moved
     form = CatalogForm(formdata=request.args, with_shop=False)
     form.validate()
-    page = search_catalog(form.to_query(page=requested_page(), shop_id=shop.id))
+    page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE), shop_id=shop.id))
     return render(
         "shops/detail.html",
         "products/_results.html",
