@@ -9,8 +9,8 @@ other POST, PUT, PATCH or DELETE counts as a write, so a new endpoint is limited
 The client is ``request.remote_addr`` (Flask-Limiter's ``get_remote_address``): behind ``PROXY_FIX_HOPS``
 trusted proxies, ProxyFix has put the client's address there from ``X-Forwarded-For``; without it the header is
 ignored, so a spoofed one earns nothing. Counts live in the limiter's store (``RATELIMIT_STORAGE_URI``), shared
-by every process; while it does not answer, they go to the login throttle's per-process fallback
-(``auth/throttle.py``). Beyond a limit the request is refused before its view runs: 429 with ``Retry-After``,
+by every process; while it does not answer, they go to the per-process fallback
+(``core/limit_store.py``). Beyond a limit the request is refused before its view runs: 429 with ``Retry-After``,
 problem+json under /api/v1, the site's error page elsewhere. The per-account login throttle
 (``auth/throttle.py``) still applies on top.
 """
@@ -27,6 +27,7 @@ from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+from shopapp.core.limit_store import limit_store
 from shopapp.extensions import limiter
 
 # action: (config key, endpoints). Login, register, password and upload count their non-GET requests, search its
@@ -90,11 +91,9 @@ def check_client_limits() -> None:
     items = limits_of(current_app._get_current_object(), action)  # type: ignore[attr-defined]
     if not items:
         return
-    from shopapp.auth.throttle import _stores
-
     client = get_remote_address() or "unknown"
     for item in items:
-        allowed, storage = _stores().run(lambda store, item=item: _hit(store, item, action, client))
+        allowed, storage = limit_store().run(lambda store, item=item: _hit(store, item, action, client))
         if not allowed:
             try:
                 stats = FixedWindowRateLimiter(storage).get_window_stats(item, _KEY_PREFIX, action, client)
