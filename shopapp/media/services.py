@@ -24,7 +24,7 @@ from shopapp.extensions import db
 from shopapp.media.processing import RENDITIONS, ImageRejected, ProcessedImage, fit_size, process_image
 from shopapp.media.storage import get_storage
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
-from shopapp.products.services import get_owned_product
+from shopapp.products.services import get_owned_product, lock_owned_product
 
 _WRITTEN = "media_written"  # session.info: files this transaction wrote (removed unless it commits)
 _DOOMED = "media_doomed"  # session.info: files to remove once this transaction commits
@@ -73,7 +73,7 @@ def add_images(user: User, product_id: int, uploads: Sequence[NewImage]) -> list
     One file is the field ``image`` (and ``alt``); of several, each is ``image.0``, ``image.1``... in order.
     The files are decoded one after the other, each freed before the next is read.
     """
-    product = _lock_owned_product(user, product_id)
+    product = lock_owned_product(user, product_id)
     count = db.session.scalar(select(func.count()).where(ProductImage.product_id == product.id)) or 0
     if count + len(uploads) > MAX_IMAGES_PER_PRODUCT:
         room = MAX_IMAGES_PER_PRODUCT - count
@@ -147,7 +147,7 @@ def _owned_image(product: Product, image_id: int) -> ProductImage:
 
 
 def delete_image(user: User, product_id: int, image_id: int) -> None:
-    product = _lock_owned_product(user, product_id)
+    product = lock_owned_product(user, product_id)
     image = _owned_image(product, image_id)
     key = image.storage_key
     db.session.delete(image)
@@ -161,7 +161,7 @@ def delete_image(user: User, product_id: int, image_id: int) -> None:
 
 def reorder_images(user: User, product_id: int, image_ids: list[int]) -> list[ProductImage]:
     """Put the product's images in exactly this order (the first becomes the primary image)."""
-    product = _lock_owned_product(user, product_id)
+    product = lock_owned_product(user, product_id)
     images = {i.id: i for i in list_images(product.id)}
     if len(image_ids) != len(set(image_ids)) or set(image_ids) != set(images):
         raise Invalid("must list each of the product's image ids exactly once", "image_ids")
@@ -182,13 +182,6 @@ def collect_garbage(grace_seconds: float) -> list[str]:
             storage.delete(name)
             removed.append(name)
     return removed
-
-
-def _lock_owned_product(user: User, product_id: int) -> Product:
-    """The owner's product, row-locked on PostgreSQL so concurrent uploads count images correctly."""
-    product = get_owned_product(user, product_id)
-    db.session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    return product
 
 
 def list_images(product_id: int) -> list[ProductImage]:

@@ -102,13 +102,14 @@ def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> 
     return product
 
 
-def _owned_for_writing(user: User, product_id: int, *, deleted: bool = False) -> Product:
+def lock_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
     """``get_owned_product``, with the row locked until the transaction ends (``SELECT ... FOR UPDATE``).
 
     Writers of one product then take turns, each reading the row as the one before it left it: a delete that
     waited for another delete finds the product gone (404), an edit without ``If-Match`` saves over the edit it
     waited for (last write wins), and the version the ORM's UPDATE checks is current, so neither meets a
-    ``StaleDataError``. (SQLite has no row locks; it lets one writer in at a time anyway.)
+    ``StaleDataError``. Image writes (media/services.py) take the same lock, so concurrent uploads count a
+    product's images right. (SQLite has no row locks; it lets one writer in at a time anyway.)
     """
     lock = select(Product).where(Product.id == product_id).with_for_update(of=Product)
     db.session.execute(lock.execution_options(populate_existing=True))
@@ -147,7 +148,7 @@ def update_product(
 ) -> Product:
     """Apply ``changes``; with ``expected_version`` refuse an edit made from a stale copy, without it the last
     write wins."""
-    product = _owned_for_writing(user, product_id)
+    product = lock_owned_product(user, product_id)
     if expected_version is not None and expected_version != product.version:
         raise PreconditionFailed(CHANGED_MEANWHILE)
     fields = validation.clean_fields(changes, _FIELDS)
@@ -171,7 +172,7 @@ def update_product(
 
 
 def delete_product(user: User, product_id: int) -> Product:
-    product = _owned_for_writing(user, product_id)
+    product = lock_owned_product(user, product_id)
     product.deleted_at = utcnow()
     db.session.flush()
     return product
@@ -179,7 +180,7 @@ def delete_product(user: User, product_id: int) -> Product:
 
 def restore_product(user: User, product_id: int) -> Product:
     """Bring a soft-deleted product back; refused while a live product has taken its name."""
-    product = _owned_for_writing(user, product_id, deleted=True)
+    product = lock_owned_product(user, product_id, deleted=True)
     with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
         product.deleted_at = None
     return product
