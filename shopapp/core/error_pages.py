@@ -35,6 +35,13 @@ def error_page(code: int, title: str | None = None) -> ResponseReturnValue:
     return response
 
 
+def domain_error_page(error: DomainError) -> ResponseReturnValue:
+    """A page that lets a domain error escape shows it as its status; Forbidden reads as "not found" so pages
+    never reveal what belongs to someone else."""
+    db.session.rollback()
+    return error_page(404 if error.status in (403, 404) else error.status)
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
@@ -45,16 +52,11 @@ def register_error_pages(app: Flask) -> None:
                 response.headers.setdefault(key, value)
         return response
 
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError) -> ResponseReturnValue:
-        # A page that lets a domain error escape shows it as its status; Forbidden reads as
-        # "not found" so pages never reveal what belongs to someone else.
-        db.session.rollback()
-        return error_page(404 if error.status in (403, 404) else error.status)
+    app.register_error_handler(DomainError, domain_error_page)
 
     @app.errorhandler(StaleDataError)
     def stale(error: StaleDataError) -> ResponseReturnValue:
-        return domain_error(stale_as_conflict(error))
+        return domain_error_page(stale_as_conflict(error))
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> ResponseReturnValue:

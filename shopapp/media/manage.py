@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.error_pages import error_page
+from shopapp.core.error_pages import domain_error_page
 from shopapp.core.errors import DomainError, NotFound, Refused
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID
@@ -103,7 +103,7 @@ def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     try:
         product = get_owned_product(current_user, (request.view_args or {}).get("product_id", 0))
     except DomainError as refused:
-        return error_page(404 if refused.status in (403, 404) else refused.status)
+        return domain_error_page(refused)
     return _page(product, [too_large_detail()], status=413)
 
 
