@@ -25,7 +25,6 @@ READY_WAIT_S = 1.5
 _CHECK_BOUND_S = 1.0
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz")
 _lock = threading.Lock()
-_running: dict[int, Future[bool]] = {}
 
 
 @bp.get("/healthz")
@@ -46,10 +45,11 @@ def _database_answers(app: Flask) -> bool:
 
 
 def _check(app: Flask) -> Future[bool]:
+    """The app's check still under way, or a new one (kept in ``app.extensions``, not a module-wide dict)."""
     with _lock:
-        future = _running.get(id(app))
+        future: Future[bool] | None = app.extensions.get("readyz_check")
         if future is None or future.done():
-            future = _running[id(app)] = _executor.submit(_database_answers, app)
+            future = app.extensions["readyz_check"] = _executor.submit(_database_answers, app)
         return future
 
 
