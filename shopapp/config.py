@@ -98,6 +98,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         # The shared cache of anonymous catalog reads (shopapp/core/cache.py): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),
         "CACHE_TTL": int(env.get("CACHE_TTL", "60")),
+        # How long a write waits for the cache to take its bump (a Redis write stall) before it is refused.
+        "CACHE_BUMP_TIMEOUT_S": float(env.get("CACHE_BUMP_TIMEOUT_S", "3")),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.

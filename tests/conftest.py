@@ -26,6 +26,7 @@ from shopapp.extensions import db, limiter
 
 if TYPE_CHECKING:
     from tests.live import LiveServer
+    from tests.redis_server import OwnRedis
 
 TEST_DATABASE_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -282,3 +283,18 @@ def no_server_errors(live_server: LiveServer) -> Iterator[None]:
     live_server.server_errors.clear()
     yield
     assert not live_server.server_errors, "the test provoked a server error: " + "; ".join(live_server.server_errors)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    """A redis-server of the test's own (tests/redis_server.py), which it may kill, freeze or pause."""
+    from tests.redis_server import OwnRedis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = OwnRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

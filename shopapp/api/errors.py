@@ -20,7 +20,6 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.schemas import FieldError, Problem
-from shopapp.auth.throttle import Throttled
 from shopapp.core.db_timeouts import UNAVAILABLE_DETAIL, is_database_unavailable, unavailable_headers
 from shopapp.core.errors import DomainError, Refused, stale_as_conflict
 from shopapp.core.routing import MAX_URL_LENGTH, url_length
@@ -76,7 +75,7 @@ def _api_problem(error: ApiProblem) -> ResponseReturnValue:
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError) -> ResponseReturnValue:
     db.session.rollback()
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
     if isinstance(error, Refused):
         errors = [FieldError(field=p.field, message=p.message) for p in error.problems]
         detail = INVALID_DETAIL if error.status == 422 else error.problems[0].message

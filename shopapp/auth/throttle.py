@@ -45,7 +45,7 @@ class Throttled(DomainError):
 
     def __init__(self, retry_after: int, message: str = SIGN_IN_THROTTLED) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after: int = retry_after
 
 
 def _account_key(email: str) -> str:

@@ -39,7 +39,10 @@ def domain_error_page(error: DomainError) -> ResponseReturnValue:
     """A page that lets a domain error escape shows it as its status; Forbidden reads as "not found" so pages
     never reveal what belongs to someone else."""
     db.session.rollback()
-    return error_page(404 if error.status in (403, 404) else error.status)
+    response = make_response(error_page(404 if error.status in (403, 404) else error.status))
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def register_error_pages(app: Flask) -> None:

@@ -16,6 +16,7 @@ from shopapp.extensions import db
 
 class DomainError(Exception):
     status = 400
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -43,6 +44,16 @@ class PreconditionFailed(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+class Unavailable(DomainError):
+    """Something the request needs is away for a moment; nothing was changed. Try again after ``retry_after``."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @contextmanager

@@ -61,8 +61,7 @@ class LimitStore:
             if self._down_since is None:
                 self._down_since = time.monotonic()
                 log.warning(
-                    "Rate-limit store unreachable (%s: %s); counting in this process's "
-                    "memory until it answers again.",
+                    "Rate-limit store unreachable (%s: %s); counting in this process's memory until it answers again.",
                     type(error).__name__,
                     error,
                 )

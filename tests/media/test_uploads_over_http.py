@@ -92,9 +92,7 @@ class Owner:
     def images_page(self) -> str:
         return self.url(f"/dashboard/products/{self.product_id}/images")
 
-    def post_form(
-        self, paths: list[Path], alts: list[str], headers: dict[str, str] | None = None
-    ) -> requests.Response:
+    def post_form(self, paths: list[Path], alts: list[str], headers: dict[str, str] | None = None) -> requests.Response:
         """The images form as a browser sends it: the files, their alt texts and the page's CSRF token."""
         token = csrf_token(self.pages.get(self.images_page, timeout=TIMEOUT).text)
         parts = [("images", (path.name, path.read_bytes())) for path in paths]
@@ -255,7 +253,7 @@ def test_the_camera_photo_through_the_form_without_javascript(owner: Owner) -> N
     assert [r.status_code for r in response.history] in ([302], [303])
     assert response.status_code == 200 and response.url == owner.images_page
     assert "<html" in response.text and "1 image added." in response.text
-    assert "<h2 id=\"gallery-heading\">1 of 10 images</h2>" in response.text
+    assert '<h2 id="gallery-heading">1 of 10 images</h2>' in response.text
     [(src, size, alt)] = gallery_images(response.text)
     assert alt == "A forest, held upright" and size == upright((3000, 4000), 320) == (240, 320)
     small = served(owner, src)

@@ -213,9 +213,7 @@ def test_an_htmx_request_that_fails_gets_the_reason_retargeted_to_the_page_error
     assert page.status_code == 404 and "<html" in text(page) and "HX-Retarget" not in page.headers
 
 
-def test_an_oversized_body_from_a_visitor_who_is_not_logged_in_is_refused_without_an_error(
-    app, client, make_product
-):
+def test_an_oversized_body_from_a_visitor_who_is_not_logged_in_is_refused_without_an_error(app, client, make_product):
     product = make_product()
     app.config["MAX_UPLOAD_BYTES"] = 100 * 1024
     response = client.post(
