@@ -95,7 +95,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "RATELIMIT_UPLOAD": env.get("RATELIMIT_UPLOAD", "200/hour"),
         "RATELIMIT_SEARCH": env.get("RATELIMIT_SEARCH", "300/minute"),
         "RATELIMIT_WRITE": env.get("RATELIMIT_WRITE", "300/minute"),
-        # The shared cache of anonymous catalog reads (shopapp/core/cache.py): off without a Redis URL.
+        # The shared cache of anonymous catalog reads (shopapp/core/cache/): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),
         "CACHE_TTL": int(env.get("CACHE_TTL", "60")),
         # How long a write waits for the cache to take its bump (a Redis write stall) before it is refused.

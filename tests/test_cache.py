@@ -1,4 +1,4 @@
-"""The shared cache of anonymous catalog reads (shopapp/core/cache.py), on the test's Redis.
+"""The shared cache of anonymous catalog reads (shopapp/core/cache/), on the test's Redis.
 
 Every test of the suite reads through the cache (tests/conftest.py), so any read after a write
 that got a stale copy fails somewhere. These test the cache itself: a repeated read does no

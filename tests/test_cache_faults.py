@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from shopapp import create_app
-from shopapp.core import cache as cache_module
+from shopapp.core.cache import store as cache_store
 from shopapp.extensions import db
 from shopapp.products.models import Product
 from tests.api.conftest import Api
@@ -52,7 +52,7 @@ def reader(app_config: dict[str, Any]) -> FlaskClient:
 
 @pytest.fixture(autouse=True)
 def _short_breaker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache_module, "RETRY_AFTER_FAILURE_S", 0.2)
+    monkeypatch.setattr(cache_store, "RETRY_AFTER_FAILURE_S", 0.2)
 
 
 @pytest.fixture

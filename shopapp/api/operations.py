@@ -88,7 +88,7 @@ def operation(
     ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
     ``ETag`` header from the result. ``images=n`` takes a multipart body with up to ``n`` ``image`` files,
     each with an optional ``alt`` text in the same order, given to the view as ``uploads``. A GET open to
-    anonymous callers answers them from the shared cache (core/cache.py).
+    anonymous callers answers them from the shared cache (core/cache/).
     """
     success = status or (200 if response is not None else 204)
 

@@ -56,7 +56,7 @@ def configure_logging(app: Flask) -> None:
             response.status_code,
             duration_ms,
             user_id,
-            g.get("cache", "-"),  # hit, miss or bypass on the views the shared cache serves (core/cache.py)
+            g.get("cache", "-"),  # hit, miss or bypass on the views the shared cache serves (core/cache/)
         )
         return response
 

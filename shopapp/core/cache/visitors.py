@@ -1,0 +1,31 @@
+"""Which requests the shared cache may answer, and the key of each.
+
+Only anonymous reads are served from it or stored: GET or HEAD, no ``Authorization`` header, nobody
+signed in (Flask-Login's ``current_user``, which also reads a remember-me cookie; for a visitor with no
+login in the session it costs no query), and no flash message waiting in the session. Copies are keyed
+by scheme, host, path, query string and whether htmx asked for a fragment: the only parts of a request
+the cached views read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import request, session
+from flask_login import current_user
+
+from shopapp.core.htmx import wants_fragment
+
+# Where Flask keeps flash messages until a page shows them (it has no way to look without taking them).
+_FLASHES = "_flashes"
+
+
+def anonymous_read() -> bool:
+    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
+        return False
+    return _FLASHES not in session and not current_user.is_authenticated
+
+
+def key() -> str:
+    address = f"{request.scheme}://{request.host}{request.path}?".encode() + request.query_string
+    return hashlib.sha256(address + (b"#fragment" if wants_fragment() else b"")).hexdigest()
