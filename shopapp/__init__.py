@@ -76,6 +76,7 @@ def _bound_engines(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from shopapp.core.cache import init_cache
     from shopapp.core.client_limits import init_client_limits
+    from shopapp.core.htmx import init_htmx
     from shopapp.core.logging import configure_logging
     from shopapp.core.security import register_security_headers
     from shopapp.core.uploads import init_uploads
@@ -91,6 +92,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_client_limits(app)
     init_cache(app)
+    init_htmx(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
 

@@ -31,7 +31,6 @@ def error_page(code: int, title: str | None = None) -> ResponseReturnValue:
     response = make_response(render_template("errors/_alert.html", **context), code)
     response.headers["HX-Retarget"] = "#request-error"
     response.headers["HX-Reswap"] = "innerHTML show:top"
-    response.vary.add("HX-Request")
     return response
 
 

@@ -1,12 +1,20 @@
-"""Page or fragment: the one place that reads htmx's request headers."""
+"""Page or fragment: the one place that reads htmx's request headers.
+
+Whatever asked ``wants_fragment`` may answer differently to htmx: such a response says
+``Vary: HX-Request`` (and the other headers read), so no cache or browser hands a fragment
+to a normal page load of the same URL, or the other way round.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import make_response, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask.wrappers import Response
+
+# The request headers ``wants_fragment`` reads.
+_READ = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 
 
 def wants_fragment() -> bool:
@@ -16,6 +24,7 @@ def wants_fragment() -> bool:
     snapshot htmx no longer has) both replace the whole body, so they get the full page.
     """
     headers = request.headers
+    g.htmx_varies = True
     return (
         headers.get("HX-Request") == "true"
         and headers.get("HX-Boosted") != "true"
@@ -30,11 +39,14 @@ def shown_page() -> str:
 
 
 def render(template: str, fragment: str, *, http_status: int = 200, **context: Any) -> Response:
-    """Render ``template`` (which includes ``fragment``) or just ``fragment`` for htmx.
+    """Render ``template`` (which includes ``fragment``) or just ``fragment`` for htmx."""
+    return make_response(render_template(fragment if wants_fragment() else template, **context), http_status)
 
-    ``Vary: HX-Request`` stops a cache or the browser handing a fragment to a normal
-    page load of the same URL (or the other way round).
-    """
-    response = make_response(render_template(fragment if wants_fragment() else template, **context), http_status)
-    response.vary.add("HX-Request")
-    return response
+
+def init_htmx(app: Flask) -> None:
+    @app.after_request
+    def _vary(response: Response) -> Response:
+        if g.get("htmx_varies"):
+            for header in _READ:
+                response.vary.add(header)
+        return response
