@@ -8,7 +8,7 @@ from shopapp.auth import throttle
 from shopapp.auth.models import User
 from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from shopapp.core import validation
-from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, NotFound, integrity_as
+from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, integrity_as
 from shopapp.extensions import db
 
 BAD_CREDENTIALS = "Invalid email or password."
@@ -17,13 +17,6 @@ EMAIL_TAKEN = "An account with this email already exists."
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
 
 
 def register(email: str, password: str, name: str) -> User:

@@ -1,4 +1,4 @@
-"""Where image files live: a small interface and a local-filesystem backend.
+"""Where image files live: a directory on the local filesystem, or one shared by several machines.
 
 The local backend is safe for several app processes sharing one directory (NFS or a
 shared volume): files are written under a temporary name and renamed into place, so
@@ -13,21 +13,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
 
 from flask import current_app
-
-
-class Storage(Protocol):
-    def save(self, name: str, data: bytes) -> bool:
-        """Store ``data`` under ``name``; False if it was already there (nothing written)."""
-
-    def delete(self, name: str) -> None: ...
-
-    def exists(self, name: str) -> bool: ...
-
-    def names(self, older_than_seconds: float = 0) -> Iterator[str]:
-        """Every stored name, optionally only files last written longer ago than that."""
 
 
 class LocalStorage:
@@ -59,9 +46,6 @@ class LocalStorage:
 
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
-
-    def exists(self, name: str) -> bool:
-        return self.path(name).is_file()
 
     def names(self, older_than_seconds: float = 0) -> Iterator[str]:
         if not self.root.is_dir():
