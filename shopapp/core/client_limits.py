@@ -17,6 +17,7 @@ problem+json under /api/v1, the site's error page elsewhere. The per-account log
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -93,7 +94,7 @@ def check_client_limits() -> None:
         return
     client = get_remote_address() or "unknown"
     for item in items:
-        allowed, storage = limit_store().run(lambda store, item=item: _hit(store, item, action, client))
+        allowed, storage = limit_store().run(functools.partial(_hit, item=item, action=action, client=client))
         if not allowed:
             try:
                 stats = FixedWindowRateLimiter(storage).get_window_stats(item, _KEY_PREFIX, action, client)

@@ -77,7 +77,7 @@ class LimitStore:
                 self.fallback.reset()
 
 
-def storage_errors(storage: Storage) -> tuple[type[BaseException], ...]:
+def storage_errors(storage: Storage) -> tuple[type[Exception], ...]:
     base = storage.base_exceptions
     return (StorageError, ConnectionError, TimeoutError, *(base if isinstance(base, tuple) else (base,)))
 

@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import redirect, request, url_for
-from flask.wrappers import Response
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
 
 from shopapp.core.pagination import last_page
 from shopapp.core.validation import ID_MAX
@@ -45,8 +45,11 @@ LINK_ARGS = ("q", "category", "shop", "min_price", "max_price", "in_stock", "sor
 def page_url(page: int) -> str:
     """The current page's URL at page ``page``, keeping its known filters and nothing else (relative, never
     built from the Host header)."""
-    args = {key: request.args[key] for key in LINK_ARGS if key in request.args}
-    return url_for(str(request.endpoint), **(request.view_args or {}), **args, page=page)
+    values: dict[str, Any] = {
+        **(request.view_args or {}),
+        **{key: request.args[key] for key in LINK_ARGS if key in request.args},
+    }
+    return url_for(str(request.endpoint), **values, page=page)
 
 
 def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:

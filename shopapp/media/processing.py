@@ -144,7 +144,7 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, WebPHeader | None]
         raise ImageRejected("The image has too many pixels.") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected("The image file is corrupt.") from exc
-    _check_plausible(image.format, image.size, len(data), max_pixels)
+    _check_plausible(image.format or "", image.size, len(data), max_pixels)
     if image.format == "PNG" and not data.rstrip(b"\x00").endswith(_PNG_END):
         raise ImageRejected("The PNG file has data after its end; upload a plain image.")
     if image.format == "JPEG":

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, NamedTuple
@@ -229,7 +229,7 @@ def _fts5_trigram_params(terms: list[str]) -> tuple[tuple[int, ...] | None, dict
     return tuple(map(len, trigrams)), params
 
 
-def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tuple[Select[Any], ColumnElement[float]]:
+def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tuple[Select[Any], Relevance]:
     """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name; relevance is the mean share.
 
     FTS5 finds the candidates by index, ``instr`` counts the shared trigrams of each candidate.
@@ -266,7 +266,7 @@ def _trigrams(term: str) -> list[str]:
     return list(dict.fromkeys(padded[i : i + 3] for i in range(len(padded) - 2)))
 
 
-def _mean(values: list[ColumnElement[float]]) -> ColumnElement[float]:
+def _mean(values: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
     return reduce(operator.add, values) / float(len(values))
 
 

@@ -40,7 +40,7 @@ def _flushed(session: OrmSession, _context: Any) -> None:
 def _executed(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         mapper = state.bind_mapper
-        _mark_written(state.session, (mapper.local_table.name if mapper is not None else None,))
+        _mark_written(state.session, (getattr(mapper.local_table, "name", None) if mapper is not None else None,))
 
 
 def _committing(session: OrmSession) -> None:

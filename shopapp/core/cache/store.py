@@ -127,7 +127,10 @@ class SharedCache:
     def _bump(self, client: redis.Redis) -> list[Any]:
         """End every stored answer: the database has changed. A lost generation restarts from the clock
         here too (``INCR`` alone would restart it at 1, a number copies may carry)."""
-        return client.pipeline().set(self.generation_key, time.time_ns(), nx=True).incr(self.generation_key).execute()
+        pipeline = client.pipeline()
+        pipeline.set(self.generation_key, time.time_ns(), nx=True)
+        pipeline.incr(self.generation_key)
+        return pipeline.execute()
 
     def bump_before_commit(self) -> None:
         """Bump, waiting out a short stall; refuse the write if Redis still serves copies but takes no bump."""
