@@ -17,9 +17,7 @@ from shopapp.core.htmx import render, wants_fragment
 def test_fragment_only_for_plain_htmx_requests(app, headers, fragment):
     with app.test_request_context("/", headers=headers):
         assert wants_fragment() is fragment
-        response = app.process_response(
-            render("errors/error.html", "_flashes.html", title="T", message="M", code=200)
-        )
+        response = app.process_response(render("errors/error.html", "_flashes.html", title="T", message="M", code=200))
         body = response.get_data(as_text=True)
         assert ("<html" in body) is not fragment
         assert "HX-Request" in response.headers["Vary"]
