@@ -4,11 +4,10 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Index, Integer, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopapp.core.db import TimestampMixin
-from shopapp.extensions import db
+from shopapp.core.db import Model, TimestampMixin
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

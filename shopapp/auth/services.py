@@ -8,7 +8,8 @@ from shopapp.auth import throttle
 from shopapp.auth.models import User
 from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from shopapp.core import validation
-from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, integrity_as
+from shopapp.core.db import integrity_as
+from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid
 from shopapp.extensions import db
 
 BAD_CREDENTIALS = "Invalid email or password."

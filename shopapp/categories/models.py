@@ -3,11 +3,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shopapp.core.db import TimestampMixin
-from shopapp.extensions import db
+from shopapp.core.db import Model, TimestampMixin
 
 
-class Category(TimestampMixin, db.Model):
+class Category(TimestampMixin, Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)

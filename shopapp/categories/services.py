@@ -13,7 +13,8 @@ from sqlalchemy import Select, bindparam, exists, func, select, update
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.core import validation
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, integrity_as
+from shopapp.core.db import integrity_as
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import slugify
 from shopapp.extensions import db

@@ -1,18 +1,24 @@
-"""Declarative base, column types and mixins shared by every model."""
+"""The database: Flask-SQLAlchemy's ``db``, its session and declarative base, column types and mixins."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from flask import has_request_context, request
+from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, Integer, MetaData, Numeric, event, func
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from shopapp.core.errors import DomainError
 
 # Named constraints: Alembic can then alter them on SQLite (batch mode) and drop them by name.
 NAMING_CONVENTION = {
@@ -63,6 +69,30 @@ class Session(FlaskSession):
                 _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
             return _autocommit_engines[engine]
         return engine
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+# The models' base: Flask-SQLAlchemy's ``db.Model`` (table names, ``db.session`` binding) is built at run
+# time from ``Base``, which is what a type checker can read.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+
+@contextmanager
+def integrity_as(error: DomainError) -> Iterator[None]:
+    """Flush inside a savepoint and report a constraint violation as ``error``.
+
+    The savepoint keeps the outer transaction usable, so a request that hits a
+    duplicate can still render a form or a problem document.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError as exc:
+        raise error from exc
 
 
 def utcnow() -> datetime:

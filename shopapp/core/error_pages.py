@@ -16,11 +16,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shopapp.core.db import db
 from shopapp.core.db_timeouts import is_database_unavailable, unavailable_headers
 from shopapp.core.errors import DomainError, stale_as_conflict
 from shopapp.core.htmx import wants_fragment
 from shopapp.core.templating import settle_current_user
-from shopapp.extensions import db
 
 
 def error_page(code: int, title: str | None = None) -> ResponseReturnValue:

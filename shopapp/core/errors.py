@@ -6,13 +6,6 @@ the API into problem+json. Each error may name the field it is about.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy.exc import IntegrityError
-
-from shopapp.extensions import db
-
 
 class DomainError(Exception):
     status = 400
@@ -54,21 +47,6 @@ class Unavailable(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-@contextmanager
-def integrity_as(error: DomainError) -> Iterator[None]:
-    """Flush inside a savepoint and report a constraint violation as ``error``.
-
-    The savepoint keeps the outer transaction usable, so a request that hits a
-    duplicate can still render a form or a problem document.
-    """
-    try:
-        with db.session.begin_nested():
-            yield
-            db.session.flush()
-    except IntegrityError as exc:
-        raise error from exc
 
 
 class Refused(DomainError):

@@ -16,8 +16,8 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select
 
+from shopapp.core.db import db
 from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
-from shopapp.extensions import db
 
 # What a person can fix from the form they sent. NotFound and Forbidden are not here on
 # purpose: they escape the view and become the 404 page.

@@ -17,8 +17,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from shopapp.core.db import db
 from shopapp.core.db_timeouts import short_waits, unavailable_headers
-from shopapp.extensions import db
 
 bp = Blueprint("health", __name__)
 READY_WAIT_S = 1.5

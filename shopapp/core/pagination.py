@@ -9,8 +9,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, Select, bindparam, func, select
 
+from shopapp.core.db import db
 from shopapp.core.errors import Invalid
-from shopapp.extensions import db
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100

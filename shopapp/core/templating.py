@@ -9,9 +9,10 @@ from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from shopapp.core.db import db
 from shopapp.core.pagination import Page
 from shopapp.core.routing import page_url
-from shopapp.extensions import db, login_manager
+from shopapp.extensions import login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 

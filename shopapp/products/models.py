@@ -7,8 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopapp.categories.models import Category
-from shopapp.core.db import Money, TimestampMixin, UTCDateTime
-from shopapp.extensions import db
+from shopapp.core.db import Model, Money, TimestampMixin, UTCDateTime
 from shopapp.shops.models import Shop
 
 MAX_PRICE = Decimal("1000000")
@@ -17,7 +16,7 @@ ALT_MAX = 300  # characters of an image's alt text
 MAX_IMAGES_PER_PRODUCT = 10
 
 
-class Product(TimestampMixin, db.Model):
+class Product(TimestampMixin, Model):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_non_negative"),
@@ -76,7 +75,7 @@ Index(
 )
 
 
-class ProductImage(TimestampMixin, db.Model):
+class ProductImage(TimestampMixin, Model):
     __tablename__ = "product_images"
     __table_args__ = (
         CheckConstraint("position >= 0", name="position_non_negative"),

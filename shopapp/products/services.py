@@ -16,8 +16,8 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.categories.services import descendants
 from shopapp.core import validation
-from shopapp.core.db import utcnow
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, integrity_as
+from shopapp.core.db import integrity_as, utcnow
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shopapp.core.pagination import (
     DEFAULT_PER_PAGE,
     EXACT_TOTAL_UP_TO,

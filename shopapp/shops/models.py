@@ -6,11 +6,10 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopapp.auth.models import User
-from shopapp.core.db import TimestampMixin, UTCDateTime
-from shopapp.extensions import db
+from shopapp.core.db import Model, TimestampMixin, UTCDateTime
 
 
-class Shop(TimestampMixin, db.Model):
+class Shop(TimestampMixin, Model):
     __tablename__ = "shops"
 
     id: Mapped[int] = mapped_column(primary_key=True)
