@@ -12,12 +12,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from shopapp import create_app
 from shopapp.config import normalize_database_url
@@ -152,6 +152,35 @@ def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+class Statement(NamedTuple):
+    sql: str
+    parameters: Any
+
+
+class QueryLog(list[Statement]):
+    """The statements sent to the test's database, in order; ``clear()`` starts the count again."""
+
+    @property
+    def sql(self) -> list[str]:
+        return [statement.sql for statement in self]
+
+
+@pytest.fixture
+def queries(app: Flask) -> Iterator[QueryLog]:
+    """Every SQL statement the app's engine sends from here to the end of the test: the requests', the fixtures'
+    and the test's own (clear the log before the part to count)."""
+    log = QueryLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        log.append(Statement(statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield log
+    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
