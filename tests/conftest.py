@@ -260,14 +260,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests (concurrency, outages) are not part of the SQLite run: deselect, don't skip."""
-    if ON_POSTGRES:
-        return
-    keep = [item for item in items if not item.get_closest_marker("postgres_only")]
-    dropped = [item for item in items if item.get_closest_marker("postgres_only")]
+    """Tests of the other database only (PostgreSQL's concurrency and outages, SQLite's pragmas) are not part of
+    this run: deselect, don't skip (nor return early, which would pass without checking anything)."""
+    other = "sqlite_only" if ON_POSTGRES else "postgres_only"
+    dropped = [item for item in items if item.get_closest_marker(other)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 @pytest.fixture

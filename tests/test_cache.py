@@ -69,25 +69,26 @@ def _without_per_response_values(response: TestResponse) -> str:
     return _TOKEN.sub('"X-CSRFToken": "TOKEN"', body)
 
 
-PATHS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "api search": lambda w: "/api/v1/products?q=lamp",
-    "api product": lambda w: f"/api/v1/products/{w['product'].id}",
-    "api shops": lambda w: "/api/v1/shops",
-    "api category": lambda w: f"/api/v1/categories/{w['category'].id}",
-    "catalog page": lambda w: "/?q=lamp",
-    "product page": lambda w: f"/products/{w['product'].id}-{w['product'].slug}",
-    "shop page": lambda w: f"/shops/{w['shop'].id}-{w['shop'].slug}",
-    "category page": lambda w: f"/categories/{w['category'].id}-{w['category'].slug}",
-    "shops page": lambda w: "/shops",
+# each anonymous read, and the name of the world's row it shows
+PATHS: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
+    "api search": (lambda w: "/api/v1/products?q=lamp", "Brass Lamp"),
+    "api product": (lambda w: f"/api/v1/products/{w['product'].id}", "Brass Lamp"),
+    "api shops": (lambda w: "/api/v1/shops", "Lamp Corner"),
+    "api category": (lambda w: f"/api/v1/categories/{w['category'].id}", "Lighting"),
+    "catalog page": (lambda w: "/?q=lamp", "Brass Lamp"),
+    "product page": (lambda w: f"/products/{w['product'].id}-{w['product'].slug}", "Brass Lamp"),
+    "shop page": (lambda w: f"/shops/{w['shop'].id}-{w['shop'].slug}", "Lamp Corner"),
+    "category page": (lambda w: f"/categories/{w['category'].id}-{w['category'].slug}", "Lighting"),
+    "shops page": (lambda w: "/shops", "Lamp Corner"),
 }
 
 
 @pytest.mark.parametrize("name", PATHS)
 def test_a_repeated_anonymous_read_is_answered_without_the_database(client, world, queries, name):
-    path = PATHS[name](world)
+    path, shown = PATHS[name][0](world), PATHS[name][1]
     first = client.get(path)
     assert first.status_code == 200
-    assert any(name in first.text for name in ("Brass Lamp", "Lamp Corner", "Lighting"))
+    assert shown in first.text
     queries.clear()
     again = client.get(path)
     assert queries == []
@@ -130,7 +131,7 @@ def _image_added(api: Api, w: dict[str, Any]) -> None:
 
 # write, the read it must change, and what that read shows once the write is done
 WRITES = {
-    "price": (_price_change, "/api/v1/products?q=lamp", lambda body: '"55.50"' in body or "55.5" in body),
+    "price": (_price_change, "/api/v1/products?q=lamp", lambda body: '"55.50"' in body),
     "stock (one UPDATE statement)": (
         _stock_to_zero,
         "/api/v1/products?q=lamp&in_stock=true",
