@@ -17,10 +17,8 @@ def test_readyz_when_database_answers(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_when_database_is_away(app_config, tmp_path):
-    from shopapp import create_app
-
-    broken = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"})
+def test_readyz_when_database_is_away(make_app, app_config, tmp_path):
+    broken = make_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"})
     response = broken.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
@@ -84,5 +82,5 @@ def test_request_id_is_generated_when_missing_or_unsafe(client):
 
 
 @pytest.mark.sqlite_only  # PostgreSQL always enforces them; both: test_integrity.py::test_foreign_keys_are_enforced
-def test_sqlite_enforces_foreign_keys(app):
+def test_sqlite_enforces_foreign_keys(app_ctx):
     assert db.session.execute(db.text("PRAGMA foreign_keys")).scalar() == 1

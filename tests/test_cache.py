@@ -22,7 +22,6 @@ from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shopapp import create_app
 from shopapp.core.cache import EXTENSION, shared
 from tests.api.conftest import Api
 from tests.conftest import DEFAULT_PASSWORD, TEST_CACHE_URL, base_config
@@ -263,14 +262,15 @@ def test_a_fragment_and_a_page_of_one_address_are_kept_apart(client, world):
     assert "<html" not in client.get("/?q=lamp", headers={"HX-Request": "true"}).get_data(as_text=True)
 
 
-def test_without_redis_the_app_answers_uncached_and_fresh(database_url: str, tmp_path: Path, make_product) -> None:
-    app = create_app(base_config(database_url, tmp_path, CACHE_URL="redis://127.0.0.1:9/0"))
+def test_without_redis_the_app_answers_uncached_and_fresh(
+    make_app: Callable[[dict[str, Any]], Flask], database_url: str, tmp_path: Path, make_product: Any
+) -> None:
+    app = make_app(base_config(database_url, tmp_path, CACHE_URL="redis://127.0.0.1:9/0"))
     product = make_product(name="Brass Lamp")
     client = app.test_client()
-    with app.app_context():
-        assert '"Brass Lamp"' in client.get("/api/v1/products?q=lamp").get_data(as_text=True)
-        owner = Api(client).auth(product.shop.owner)
-        renamed = client.patch(f"/api/v1/products/{product.id}", json={"name": "Brass Lantern"}, headers=owner)
-        assert renamed.status_code == 200
-        assert '"Brass Lantern"' in client.get("/api/v1/products?q=brass").get_data(as_text=True)
-        assert post(client, "/login", {"email": "x@example.com", "password": "nope"}).status_code == 422
+    assert '"Brass Lamp"' in client.get("/api/v1/products?q=lamp").get_data(as_text=True)
+    owner = Api(client).auth(product.shop.owner)
+    renamed = client.patch(f"/api/v1/products/{product.id}", json={"name": "Brass Lantern"}, headers=owner)
+    assert renamed.status_code == 200
+    assert '"Brass Lantern"' in client.get("/api/v1/products?q=brass").get_data(as_text=True)
+    assert post(client, "/login", {"email": "x@example.com", "password": "nope"}).status_code == 422

@@ -34,7 +34,7 @@ def page_facts(page: int, sort: str) -> tuple[int, bool, int, bool, list[str]]:
     return found.total, found.total_is_lower_bound, found.pages, found.has_next, [p.name for p in found.items]
 
 
-@pytest.mark.usefixtures("candles")
+@pytest.mark.usefixtures("app_ctx", "candles")
 def test_beyond_the_threshold_the_total_is_a_lower_bound_and_paging_goes_on():
     pages = [page_facts(n, "newest") for n in (1, 2, 3, 4)]
     assert [facts[:4] for facts in pages] == [
@@ -46,7 +46,7 @@ def test_beyond_the_threshold_the_total_is_a_lower_bound_and_paging_goes_on():
     assert [name for facts in pages for name in facts[4]] == [f"Candle {n}" for n in range(6, -1, -1)]
 
 
-@pytest.mark.usefixtures("candles")
+@pytest.mark.usefixtures("app_ctx", "candles")
 def test_beyond_the_threshold_relevance_ranks_a_sample_of_that_size():
     first, second, third = (page_facts(n, "relevance") for n in (1, 2, 3))
     assert first[:4] == (3, True, 2, True) and second[:4] == (4, True, 2, False)
@@ -69,7 +69,7 @@ def test_the_api_and_the_page_say_when_the_total_is_a_lower_bound(client, monkey
     assert 'rel="next"' in html
 
 
-def test_exact_totals_below_the_threshold(make_shop, make_product):
+def test_exact_totals_below_the_threshold(make_shop, make_product, app_ctx):
     shop = make_shop()
     for n in range(4):
         make_product(shop=shop, name=f"Lamp {n}")
@@ -127,7 +127,7 @@ FILTERED = {"category_id": "the parent", "min_price": Decimal("2"), "max_price":
     ids=["search", "search by price", "newest", "price_asc", "price_desc", "name", "filtered", "filtered newest"],
 )
 def test_search_filters_and_sorts_never_read_the_whole_products_table(
-    fields, make_shop, make_category, make_product, queries
+    app_ctx, fields, make_shop, make_category, make_product, queries
 ):
     shop, category = make_shop(), make_category()
     child = make_category(db.session.get(User, category.owner_id), name="Smaller things", parent_id=category.id)

@@ -16,6 +16,8 @@ from shopapp.products.search import MAX_TERMS, apply_search, prepare_search, sea
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
+
 
 def names(q: str | None, **query: object) -> list[str]:
     return [p.name for p in search_catalog(CatalogQuery(q=q, **query)).items]  # type: ignore[arg-type]

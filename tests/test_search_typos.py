@@ -14,6 +14,8 @@ from shopapp.products.services import CatalogQuery, catalog_products, search_cat
 from tests.conftest import ON_POSTGRES
 from tests.test_search import bulk_up_for_the_planner, names, query_plan
 
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
+
 # What only the typo fallback's SQL contains: the operator on PostgreSQL, the trigram table on SQLite.
 FALLBACK_MARK = "<<%" if ON_POSTGRES else "product_trgm"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import assert_problem, snapshot
+from tests.api.conftest import assert_problem
 
 SHOP_FIELDS = {
     "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active",
@@ -88,7 +88,7 @@ def test_delete_and_restore_shop(api, owner, make_shop, make_product):
     assert_problem(api.post(f"/shops/{shop.id}/restore", as_=owner), 404)  # not deleted any more
 
 
-def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop):
+def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop, snapshot):
     shop = make_shop(owner, name="Mine")
     before = snapshot(shop)
     assert_problem(api.patch(f"/shops/{shop.id}", as_=other, json={"name": "Stolen"}), 403)

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from shopapp import create_app
 from tests.conftest import QueryLog
 from tests.pages.conftest import HTMX, text
 
@@ -226,8 +225,8 @@ def test_names_are_escaped_on_pages_and_fragments(client, make_shop, make_produc
 
 
 @pytest.mark.allow_5xx
-def test_the_unavailable_page_renders_when_the_database_is_down(app_config, tmp_path):
-    broken = create_app(
+def test_the_unavailable_page_renders_when_the_database_is_down(make_app, app_config, tmp_path):
+    broken = make_app(
         {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/x.db", "PROPAGATE_EXCEPTIONS": False}
     )
     client = broken.test_client()
