@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -355,6 +356,69 @@ def make_image(app: Flask):  # type: ignore[no-untyped-def]
             image = media.add_image(product.shop.owner, product.id, data or webp(), alt)
             db.session.commit()
             return loaded(image)
+
+    return make
+
+
+@dataclass
+class World:
+    """An owner and their rows: a live shop, its product with its images, a category; and, where asked for,
+    a soft-deleted shop and a soft-deleted product of the live shop."""
+
+    owner: Any
+    shop: Any
+    product: Any
+    category: Any
+    images: list[Any]
+    deleted_shop: Any
+    deleted_product: Any
+
+    @property
+    def image(self) -> Any:
+        return self.images[0]
+
+
+@pytest.fixture
+def make_world(app, make_user, make_shop, make_product, make_category, make_image):  # type: ignore[no-untyped-def]
+    """``make_world(owner=None, ...)``: an owner's :class:`World`; by default A's, which the access matrices act
+    on (tests/api/test_ownership.py, tests/pages/test_access_matrix.py): "A's shop" with the product "Mug" and
+    one image, "A's category", and the soft-deleted "A's old shop" and "Old mug".
+
+    ``shop``, ``product`` and ``category`` name the rows (``category=None``: none); ``in_category`` files the
+    product under the category; ``images`` is how many the product has (WebPs of different sizes);
+    ``deleted=False`` leaves the soft-deleted rows out; other keywords go to the product (``price=...``).
+    """
+    from shopapp.products import services as products
+    from shopapp.shops import services as shops
+    from tests.media.files import webp
+
+    def make(  # type: ignore[no-untyped-def]
+        owner=None,
+        *,
+        shop: str = "A's shop",
+        product: str = "Mug",
+        category: str | None = "A's category",
+        in_category: bool = False,
+        images: int = 1,
+        deleted: bool = True,
+        **product_fields: Any,
+    ) -> World:
+        owner = owner or make_user()
+        live = make_shop(owner, name=shop)
+        filed = make_category(owner, name=category) if category else None
+        if in_category:
+            product_fields["category_id"] = filed.id  # type: ignore[union-attr]
+        deleted_shop = deleted_product = None
+        if deleted:
+            deleted_shop = make_shop(owner, name="A's old shop")
+            deleted_product = make_product(live, name="Old mug")
+            with app.app_context():
+                shops.delete_shop(owner, deleted_shop.id)
+                products.delete_product(owner, deleted_product.id)
+                db.session.commit()
+        item = make_product(live, name=product, **product_fields)
+        pictures = [make_image(item, webp((500 - 100 * n, 500 - 200 * n))) for n in range(images)]
+        return World(owner, live, item, filed, pictures, deleted_shop, deleted_product)
 
     return make
 

@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 
 from shopapp.core.cache import EXTENSION, shared
 from tests.api.conftest import Api
-from tests.conftest import DEFAULT_PASSWORD, TEST_CACHE_URL, base_config
+from tests.conftest import DEFAULT_PASSWORD, TEST_CACHE_URL, World, base_config
 from tests.media.files import jpeg
 from tests.pages.conftest import Auth, csrf_token, post
 
@@ -46,12 +46,17 @@ def api(client: FlaskClient) -> Api:
 
 
 @pytest.fixture
-def world(make_user, make_shop, make_category, make_product):  # type: ignore[no-untyped-def]
-    owner = make_user(name="Olga Owner")
-    shop = make_shop(owner, name="Lamp Corner")
-    category = make_category(owner, name="Lighting")
-    product = make_product(shop, name="Brass Lamp", price=Decimal("40.00"), category_id=category.id)
-    return {"owner": owner, "shop": shop, "category": category, "product": product}
+def world(make_world, make_user) -> World:  # type: ignore[no-untyped-def]
+    return make_world(
+        make_user(name="Olga Owner"),
+        shop="Lamp Corner",
+        category="Lighting",
+        product="Brass Lamp",
+        in_category=True,
+        price=Decimal("40.00"),
+        images=0,
+        deleted=False,
+    )
 
 
 def _generation(app: Flask) -> bytes | None:
@@ -69,15 +74,15 @@ def _without_per_response_values(response: TestResponse) -> str:
 
 
 # each anonymous read, and the name of the world's row it shows
-PATHS: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
+PATHS: dict[str, tuple[Callable[[World], str], str]] = {
     "api search": (lambda w: "/api/v1/products?q=lamp", "Brass Lamp"),
-    "api product": (lambda w: f"/api/v1/products/{w['product'].id}", "Brass Lamp"),
+    "api product": (lambda w: f"/api/v1/products/{w.product.id}", "Brass Lamp"),
     "api shops": (lambda w: "/api/v1/shops", "Lamp Corner"),
-    "api category": (lambda w: f"/api/v1/categories/{w['category'].id}", "Lighting"),
+    "api category": (lambda w: f"/api/v1/categories/{w.category.id}", "Lighting"),
     "catalog page": (lambda w: "/?q=lamp", "Brass Lamp"),
-    "product page": (lambda w: f"/products/{w['product'].id}-{w['product'].slug}", "Brass Lamp"),
-    "shop page": (lambda w: f"/shops/{w['shop'].id}-{w['shop'].slug}", "Lamp Corner"),
-    "category page": (lambda w: f"/categories/{w['category'].id}-{w['category'].slug}", "Lighting"),
+    "product page": (lambda w: f"/products/{w.product.id}-{w.product.slug}", "Brass Lamp"),
+    "shop page": (lambda w: f"/shops/{w.shop.id}-{w.shop.slug}", "Lamp Corner"),
+    "category page": (lambda w: f"/categories/{w.category.id}-{w.category.slug}", "Lighting"),
     "shops page": (lambda w: "/shops", "Lamp Corner"),
 }
 
@@ -98,30 +103,30 @@ def test_a_repeated_anonymous_read_is_answered_without_the_database(client, worl
     assert client.head(path).status_code == 200 and queries == []
 
 
-def _price_change(api: Api, w: dict[str, Any]) -> None:
-    assert api.patch(f"/products/{w['product'].id}", as_=w["owner"], json={"price": 55.5}).status_code == 200
+def _price_change(api: Api, w: World) -> None:
+    assert api.patch(f"/products/{w.product.id}", as_=w.owner, json={"price": 55.5}).status_code == 200
 
 
-def _stock_to_zero(api: Api, w: dict[str, Any]) -> None:
-    assert api.post(f"/products/{w['product'].id}/stock", as_=w["owner"], json={"delta": -5}).status_code == 200
+def _stock_to_zero(api: Api, w: World) -> None:
+    assert api.post(f"/products/{w.product.id}/stock", as_=w.owner, json={"delta": -5}).status_code == 200
 
 
-def _product_deleted(api: Api, w: dict[str, Any]) -> None:
-    assert api.delete(f"/products/{w['product'].id}", as_=w["owner"]).status_code == 204
+def _product_deleted(api: Api, w: World) -> None:
+    assert api.delete(f"/products/{w.product.id}", as_=w.owner).status_code == 204
 
 
-def _shop_closed(api: Api, w: dict[str, Any]) -> None:
-    assert api.patch(f"/shops/{w['shop'].id}", as_=w["owner"], json={"is_active": False}).status_code == 200
+def _shop_closed(api: Api, w: World) -> None:
+    assert api.patch(f"/shops/{w.shop.id}", as_=w.owner, json={"is_active": False}).status_code == 200
 
 
-def _category_renamed(api: Api, w: dict[str, Any]) -> None:
-    assert api.patch(f"/categories/{w['category'].id}", as_=w["owner"], json={"name": "Lamps"}).status_code == 200
+def _category_renamed(api: Api, w: World) -> None:
+    assert api.patch(f"/categories/{w.category.id}", as_=w.owner, json={"name": "Lamps"}).status_code == 200
 
 
-def _image_added(api: Api, w: dict[str, Any]) -> None:
+def _image_added(api: Api, w: World) -> None:
     response = api.post(
-        f"/products/{w['product'].id}/upload-image",
-        as_=w["owner"],
+        f"/products/{w.product.id}/upload-image",
+        as_=w.owner,
         data={"image": (io.BytesIO(jpeg()), "lamp.jpg")},
         content_type="multipart/form-data",
     )
@@ -145,7 +150,7 @@ WRITES = {
 
 def test_the_request_log_says_what_the_cache_did(client, world, make_user, caplog):
     caplog.set_level(logging.INFO, logger="shopapp.request")
-    path = f"/products/{world['product'].id}-{world['product'].slug}"
+    path = f"/products/{world.product.id}-{world.product.slug}"
     client.get(path)
     client.get(path)
     Auth(client).login(make_user())
@@ -171,12 +176,12 @@ def test_a_write_that_rolls_back_keeps_the_copies(app, api, world):
     generation = _generation(app)
     taken = api.post(
         "/products",
-        as_=world["owner"],
-        json={"shop_id": world["shop"].id, "name": "Brass Lamp", "price": 1, "stock": 1},
+        as_=world.owner,
+        json={"shop_id": world.shop.id, "name": "Brass Lamp", "price": 1, "stock": 1},
     )
     assert taken.status_code == 409
     assert _generation(app) == generation
-    assert api.patch(f"/products/{world['product'].id}", as_=world["owner"], json={"stock": 7}).status_code == 200
+    assert api.patch(f"/products/{world.product.id}", as_=world.owner, json={"stock": 7}).status_code == 200
     assert _generation(app) != generation
 
 
@@ -191,7 +196,7 @@ def test_a_lost_generation_never_brings_back_old_copies(app, client, api, world)
     for price, lost_before_the_write in ((55, False), (60, True), (65, True)):
         if lost_before_the_write:
             cache.redis.delete(cache.generation_key)
-        changed = api.patch(f"/products/{world['product'].id}", as_=world["owner"], json={"price": price})
+        changed = api.patch(f"/products/{world.product.id}", as_=world.owner, json={"price": price})
         assert changed.status_code == 200
         if not lost_before_the_write:
             cache.redis.delete(cache.generation_key)
@@ -205,23 +210,23 @@ def test_account_writes_keep_the_catalog_copies(app, client, api, world, queries
     generation = _generation(app)
     account = {"email": "new@example.com", "password": DEFAULT_PASSWORD, "name": "New Customer"}
     assert api.post("/users/register", json=account).status_code == 201
-    assert api.post("/users/logout", as_=world["owner"]).status_code == 204
+    assert api.post("/users/logout", as_=world.owner).status_code == 204
     assert _generation(app) == generation
     queries.clear()
     assert '"Brass Lamp"' in client.get("/api/v1/products?q=lamp").text and queries == []
 
 
 def test_signed_in_readers_and_token_holders_never_get_the_anonymous_copy(client, world, queries):
-    page = f"/products/{world['product'].id}-{world['product'].slug}"
-    api_path = f"/api/v1/products/{world['product'].id}"
+    page = f"/products/{world.product.id}-{world.product.slug}"
+    api_path = f"/api/v1/products/{world.product.id}"
     assert "Log out" not in client.get(page).get_data(as_text=True)
     client.get(api_path)
-    Auth(client).login(world["owner"])
+    Auth(client).login(world.owner)
     queries.clear()
     assert "Log out" in client.get(page).get_data(as_text=True)
     assert queries, "a signed-in reader was answered from the anonymous copy"
     queries.clear()
-    token = Api(client).auth(world["owner"])
+    token = Api(client).auth(world.owner)
     assert client.get(api_path, headers=token).status_code == 200 and queries
 
 

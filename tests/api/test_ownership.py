@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 
 from shopapp.categories.models import Category
 from shopapp.extensions import db
-from shopapp.products import services as products
 from shopapp.products.models import Product, ProductImage
-from shopapp.shops import services as shops
 from shopapp.shops.models import Shop
+from tests.conftest import World
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
@@ -29,18 +28,6 @@ def _row_counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
             model.__name__: db.session.scalar(select(func.count()).select_from(model))
             for model in (Shop, Product, Category, ProductImage)
         }
-
-
-@dataclass
-class World:
-    """Owner A's live shop, product and category, plus a soft-deleted shop and product of A."""
-
-    shop: Any
-    product: Any
-    category: Any
-    deleted_shop: Any
-    deleted_product: Any
-    image: Any
 
 
 @dataclass(frozen=True)
@@ -132,23 +119,8 @@ def test_every_mutating_api_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(app, owner, make_shop, make_product, make_category, make_image) -> World:  # type: ignore[no-untyped-def]
-    shop = make_shop(owner, name="A's shop")
-    deleted_shop = make_shop(owner, name="A's old shop")
-    deleted_product = make_product(shop, name="Old mug")
-    with app.app_context():
-        shops.delete_shop(owner, deleted_shop.id)
-        products.delete_product(owner, deleted_product.id)
-        db.session.commit()
-    product = make_product(shop, name="Mug")
-    return World(
-        shop=shop,
-        product=product,
-        category=make_category(owner, name="A's category"),
-        deleted_shop=deleted_shop,
-        deleted_product=deleted_product,
-        image=make_image(product),
-    )
+def world(make_world, owner) -> World:  # type: ignore[no-untyped-def]
+    return make_world(owner)
 
 
 @pytest.mark.parametrize("actor", ["owner", "other", "anonymous"])

@@ -18,27 +18,13 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.extensions import db
 from shopapp.media import services as media
-from shopapp.products import services as products
 from shopapp.products.models import Product, ProductImage
-from shopapp.shops import services as shops
 from shopapp.shops.models import Shop
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, World
 from tests.media.files import webp
 from tests.pages.conftest import HTMX, Auth, csrf_token
 
 IMPLIED = {"HEAD", "OPTIONS"}  # HEAD is GET without a body; Flask answers OPTIONS itself
-
-
-@dataclass
-class World:
-    """A's live shop, product, category and image, plus a soft-deleted shop and product of A."""
-
-    shop: Any
-    product: Any
-    category: Any
-    image: Any
-    deleted_shop: Any
-    deleted_product: Any
 
 
 @dataclass(frozen=True)
@@ -229,26 +215,11 @@ def test_every_html_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(app, make_user, make_shop, make_product, make_category, make_image) -> World:  # type: ignore[no-untyped-def]
-    a = make_user(email="a@example.com", name="Ann Owner")
-    shop = make_shop(a, name="A's shop")
-    deleted_shop = make_shop(a, name="A's old shop")
-    deleted_product = make_product(shop, name="Old mug")
-    with app.app_context():
-        shops.delete_shop(a, deleted_shop.id)
-        products.delete_product(a, deleted_product.id)
-        db.session.commit()
-    product = make_product(shop, name="Mug")
-    world = World(
-        shop=shop,
-        product=product,
-        category=make_category(a, name="A's category"),
-        image=make_image(product),
-        deleted_shop=deleted_shop,
-        deleted_product=deleted_product,
-    )
-    make_image(product, webp((400, 300)))  # a second image, so "move" has somewhere to go
-    make_product(make_shop(make_user(email="b@example.com", name="Bob Other"), name="B's shop"), name="B's mug")
+def world(make_world, make_user) -> World:  # type: ignore[no-untyped-def]
+    """A's, with a second image (so "move" has somewhere to go); B's shop and product; C, a customer."""
+    world = make_world(make_user(email="a@example.com", name="Ann Owner"), images=2)
+    bob = make_user(email="b@example.com", name="Bob Other")
+    make_world(bob, shop="B's shop", product="B's mug", category=None, images=0, deleted=False)
     make_user(email="c@example.com", name="Cat Customer")
     return world
 
