@@ -16,12 +16,19 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select
 
-from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
+from shopapp.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    Invalid,
+    PreconditionFailed,
+    Refused,
+)
 from shopapp.extensions import db
 
-# What a person can fix from the form they sent. NotFound and Forbidden are not here on
-# purpose: they escape the view and become the 404 page.
-REFUSALS = (Invalid, Conflict, PreconditionFailed, AuthenticationFailed)
+# What a person can fix from the form they sent (``Refused``: several invalid values at once). NotFound and
+# Forbidden are not here on purpose: they escape the view and become the 404 page.
+REFUSALS = (Invalid, Refused, Conflict, PreconditionFailed, AuthenticationFailed)
 
 
 def checked_by(rule: Callable[[Any], Any]) -> Callable[[Form, Field], None]:
@@ -70,12 +77,14 @@ class OptionalSelectField(SelectField):
 
 
 def show_refusal(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal next to the field it names, or above the form when it names none."""
-    field = form._fields.get(error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Put a service's refusal next to the field it names, or above the form when it names none; each of
+    ``Refused``'s problems next to its own field."""
+    for problem in error.problems if isinstance(error, Refused) else [error]:
+        field = form._fields.get(problem.field) if problem.field else None
+        if field is not None:
+            field.errors = [*field.errors, problem.message]
+        else:
+            form.form_errors.append(problem.message)
 
 
 class WholeNumberField(wtforms.IntegerField):

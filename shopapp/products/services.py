@@ -17,7 +17,16 @@ from shopapp.categories.models import Category
 from shopapp.categories.services import descendants
 from shopapp.core import validation
 from shopapp.core.db import utcnow
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, integrity_as
+from shopapp.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    Problems,
+    gathering,
+    integrity_as,
+)
 from shopapp.core.pagination import (
     DEFAULT_PER_PAGE,
     EXACT_TOTAL_UP_TO,
@@ -40,7 +49,8 @@ SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 STATUSES = ("active", "inactive", "deleted")
 
 _ID = validation.ID_MAX
-_FIELDS = {
+# Each field's rule.
+FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
     "price": validation.price,
@@ -130,13 +140,20 @@ def _check_category(category_id: int | None) -> None:
         raise Invalid("refers to a category that does not exist", "category_id")
 
 
+def _check_references(user: User, problems: Problems, *, shop_id: int | None, category_id: int | None) -> None:
+    """The shop and the category named (None: none, or no change) exist, each problem into ``problems``; the
+    shop is the caller's own (Forbidden at once: no other field matters then)."""
+    if shop_id is not None:
+        with problems.check():
+            _target_shop(user, shop_id)
+    with problems.check():
+        _check_category(category_id)
+
+
 def create_product(user: User, data: Mapping[str, Any]) -> Product:
-    fields = validation.clean_fields(data, _FIELDS)
-    for required in ("shop_id", "name", "price", "stock"):
-        if required not in fields:
-            raise Invalid("is required", required)
-    _target_shop(user, fields["shop_id"])
-    _check_category(fields.get("category_id"))
+    with gathering() as problems:
+        fields = validation.clean_fields(data, FIELDS, problems, required=("shop_id", "name", "price", "stock"))
+        _check_references(user, problems, shop_id=fields.get("shop_id"), category_id=fields.get("category_id"))
     product = Product(slug=slugify(fields["name"]), **fields)
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         db.session.add(product)
@@ -151,11 +168,11 @@ def update_product(
     product = lock_owned_product(user, product_id)
     if expected_version is not None and expected_version != product.version:
         raise PreconditionFailed(CHANGED_MEANWHILE)
-    fields = validation.clean_fields(changes, _FIELDS)
-    if "shop_id" in fields and fields["shop_id"] != product.shop_id:
-        _target_shop(user, fields["shop_id"])
-    if "category_id" in fields:
-        _check_category(fields["category_id"])
+    with gathering() as problems:
+        fields = validation.clean_fields(changes, FIELDS, problems)
+        shop_id = fields.get("shop_id", product.shop_id)
+        moved_to = None if shop_id == product.shop_id else shop_id
+        _check_references(user, problems, shop_id=moved_to, category_id=fields.get("category_id"))
     try:
         with integrity_as(Conflict(NAME_TAKEN, "name")):
             for key, value in fields.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, or_, select
 from shopapp.auth.models import User
 from shopapp.core import validation
 from shopapp.core.db import utcnow
-from shopapp.core.errors import Forbidden, Invalid, NotFound
+from shopapp.core.errors import Forbidden, NotFound, gathering
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
@@ -18,7 +18,8 @@ from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such shop."
 
-_FIELDS: dict[str, Callable[[Any], Any]] = {
+# Each field's rule.
+FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
     "address": lambda v: validation.text(v, "address", 500),
@@ -63,9 +64,8 @@ def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
 
 
 def create_shop(owner: User, data: Mapping[str, Any]) -> Shop:
-    fields = validation.clean_fields(data, _FIELDS)
-    if "name" not in fields:
-        raise Invalid("is required", "name")
+    with gathering() as problems:
+        fields = validation.clean_fields(data, FIELDS, problems, required=("name",))
     shop = Shop(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
     db.session.add(shop)
     db.session.flush()
@@ -74,7 +74,8 @@ def create_shop(owner: User, data: Mapping[str, Any]) -> Shop:
 
 def update_shop(user: User, shop_id: int, changes: Mapping[str, Any]) -> Shop:
     shop = get_owned_shop(user, shop_id)
-    fields = validation.clean_fields(changes, _FIELDS)
+    with gathering() as problems:
+        fields = validation.clean_fields(changes, FIELDS, problems)
     for key, value in fields.items():
         setattr(shop, key, value)
     if "name" in fields:
