@@ -39,6 +39,7 @@ def get_shop(shop_id: int, user: User | None) -> Shop:
     auth="required",
     body=ShopCreate,
     response=ShopOut,
+    rules=shops.FIELDS,
 )
 def create_shop(user: User, body: ShopCreate) -> Shop:
     return shops.create_shop(user, body.model_dump(exclude_unset=True))
@@ -53,6 +54,7 @@ def create_shop(user: User, body: ShopCreate) -> Shop:
     body=ShopUpdate,
     response=ShopOut,
     errors=(403, 404),
+    rules=shops.FIELDS,
 )
 def update_shop(shop_id: int, user: User, body: ShopUpdate) -> Shop:
     return shops.update_shop(user, shop_id, body.model_dump(exclude_unset=True))

@@ -23,6 +23,7 @@ TAG = "users"
     body=RegisterIn,
     response=UserOut,
     errors=(409,),
+    rules=auth.REGISTRATION,
 )
 def register(body: RegisterIn) -> User:
     return auth.register(body.email, body.password, body.name)

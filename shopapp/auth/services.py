@@ -13,7 +13,8 @@ from shopapp.extensions import db
 
 BAD_CREDENTIALS = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
-# The rules of each value.
+# The rules of each value; the API and the page forms also check by them the values they could read when another
+# was not even of the right type, so that one answer names every problem.
 REGISTRATION: validation.Rules = {"email": validation.email, "password": validation.password, "name": validation.name}
 NEW_PASSWORD: validation.Rules = {"new_password": lambda v: validation.password(v, "new_password")}
 

@@ -24,7 +24,8 @@ NOT_YOUR_PARENT = "Only the category's owner can add subcategories under it."
 UNDER_ANOTHER = "This category sits under another owner's category; move it out before renaming it."
 _BY_NAME = (func.lower(Category.name), Category.id)
 
-# Each field's rule.
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
 FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),

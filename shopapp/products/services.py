@@ -49,7 +49,8 @@ SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 STATUSES = ("active", "inactive", "deleted")
 
 _ID = validation.ID_MAX
-# Each field's rule.
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
 FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),

@@ -18,7 +18,8 @@ from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such shop."
 
-# Each field's rule.
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
 FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from shopapp.auth.models import User
+from shopapp.categories.models import Category
 from shopapp.extensions import db
 from shopapp.products.models import Product
+from shopapp.shops.models import Shop
 from tests.api.conftest import assert_problem, snapshot
 
 
@@ -51,6 +53,63 @@ def test_missing_references_are_named_beside_the_bad_values(api, owner):
         "name": "must not contain control characters (NUL, escapes, text-direction marks)",
         "price": "must have at most 2 decimal places",
     }
+
+
+def test_missing_required_fields_and_bad_values_come_together(api, owner, make_shop):
+    """A required field left out is named once, as missing; one given but invalid once, as invalid."""
+    shop = make_shop(owner)
+    response = api.post("/products", as_=owner, json={"shop_id": shop.id, "price": "abc"})
+    body = assert_problem(response, 422, "name", "price", "stock")
+    assert _errors(body) == {"name": "is required", "price": "must be a number such as 19.99", "stock": "is required"}
+
+
+def test_type_errors_and_rule_problems_of_other_fields_come_in_one_answer(api, owner, make_shop):
+    shop = make_shop(owner)
+    data = {"shop_id": shop.id, "name": " ", "price": "-1", "stock": "5", "is_active": "yes", "owner_id": 1}
+    fields = ("name", "price", "stock", "is_active", "owner_id")
+    body = assert_problem(api.post("/products", as_=owner, json=data), 422, *fields)
+    assert _errors(body) == {
+        "name": "must not be empty",
+        "price": "must be at least 0",
+        "stock": "must be a whole number",
+        "is_active": "must be true or false",
+        "owner_id": "is not a field you can set",
+    }
+    # An integral number the type accepts (5.0 for a whole number) is checked as the number it is.
+    data = {"shop_id": shop.id, "name": "Mug", "price": "1", "stock": 5.0, "category_id": 2.0, "is_active": 1}
+    body = assert_problem(api.post("/products", as_=owner, json=data), 422, "is_active")
+    registering = {"email": "nope", "password": 12345678, "name": "\u200b"}
+    body = assert_problem(api.post("/users/register", json=registering), 422, "email", "password", "name")
+    assert _errors(body) == {
+        "email": "is not a valid email address",
+        "password": "must be a string",
+        "name": "must not contain invisible characters",
+    }
+    assert _count(Product) == 0 and _count(User) == 1
+
+
+def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category):
+    response = api.post("/shops", as_=owner, json={"name": "", "email": "shop at", "phone": "call me", "x": 1})
+    body = assert_problem(response, 422, "name", "email", "phone", "x")
+    assert _errors(body) == {
+        "name": "must not be empty",
+        "email": "is not a valid email address",
+        "phone": "may contain only digits, spaces and + - ( )",
+        "x": "is not a field you can set",
+    }
+    data = {"name": "a\x07", "description": "x" * 5001, "parent_id": 2**31 - 1}
+    body = assert_problem(api.post("/categories", as_=owner, json=data), 422, "name", "description", "parent_id")
+    assert _errors(body) == {
+        "name": "must not contain control characters (NUL, escapes, text-direction marks)",
+        "description": "must be at most 5000 characters",
+        "parent_id": "refers to a category that does not exist",
+    }
+    assert _count(Shop) == 0 and _count(Category) == 0
+
+    category = make_category(owner, name="Kitchen")
+    response = api.patch(f"/categories/{category.id}", as_=owner, json={"name": "", "parent_id": category.id})
+    body = assert_problem(response, 422, "name", "parent_id")
+    assert _errors(body) == {"name": "must not be empty", "parent_id": "would put the category inside itself"}
 
 
 def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, make_shop, make_product):
