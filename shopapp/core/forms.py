@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import wtforms
 from flask import request
@@ -16,12 +16,14 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select
 
+from shopapp.core import validation
 from shopapp.core.errors import (
     AuthenticationFailed,
     Conflict,
     DomainError,
     Invalid,
     PreconditionFailed,
+    Problems,
     Refused,
 )
 from shopapp.extensions import db
@@ -85,6 +87,28 @@ def show_refusal(form: FlaskForm, error: DomainError) -> None:
             field.errors = [*field.errors, problem.message]
         else:
             form.form_errors.append(problem.message)
+
+
+class CheckedForm(FlaskForm):
+    """A form whose values a service checks by ``rules``, the service's own rule of each field.
+
+    WTForms refuses what it cannot even read (a blank required field, "abc" for a number, a choice not
+    offered), and the service is then not called. So that every problem shows on the first submit, the fields
+    WTForms did accept are then checked by the service's rules, and their problems shown beside them too.
+    The service's other checks (references, duplicates) run once the form is valid.
+    """
+
+    rules: ClassVar[validation.Rules] = {}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if super().validate(extra_validators):
+            return True
+        readable = {name: f.data for name, f in self._fields.items() if name in self.rules and not f.errors}
+        problems = Problems()
+        validation.clean_fields(readable, self.rules, problems)
+        for problem in problems.found:
+            show_refusal(self, problem)
+        return False
 
 
 class WholeNumberField(wtforms.IntegerField):
