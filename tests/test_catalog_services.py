@@ -6,7 +6,7 @@ import pytest
 
 from shopapp.auth import services as auth
 from shopapp.categories import services as categories
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Refused
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotDeleted, NotFound, PreconditionFailed, Refused
 from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.services import CatalogQuery
@@ -225,3 +225,17 @@ def test_services_refuse_with_every_problem_at_once_and_write_nothing(make_user,
     assert _refused_fields(lambda: products.create_product(owner, product)) == fields
     db.session.rollback()
     assert len(shops.list_own_shops(owner)) == 1 and products.list_user_products(owner).total == 0
+
+
+def test_restoring_what_is_not_deleted_is_not_deleted(make_product):
+    product = make_product()
+    owner = product.shop.owner
+    with pytest.raises(NotDeleted) as live_product:
+        products.restore_product(owner, product.id)
+    with pytest.raises(NotDeleted) as live_shop:
+        shops.restore_shop(owner, product.shop_id)
+    assert (live_product.value.message, live_shop.value.message, live_shop.value.status) == (
+        "This product is not deleted.",
+        "This shop is not deleted.",
+        409,
+    )

@@ -120,7 +120,7 @@ def delete_product(product_id: int, user: User) -> None:
 @operation(
     ONE + "/restore",
     methods=("POST",),
-    summary="Restore the caller's soft-deleted product",
+    summary="Restore the caller's soft-deleted product; 409 if it is not deleted or a live one took its name",
     tag=TAG,
     auth="required",
     response=ProductOut,

@@ -75,11 +75,11 @@ def delete_shop(shop_id: int, user: User) -> None:
 @operation(
     ONE + "/restore",
     methods=("POST",),
-    summary="Restore the caller's soft-deleted shop",
+    summary="Restore the caller's soft-deleted shop; 409 if it is not deleted",
     tag=TAG,
     auth="required",
     response=ShopOut,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def restore_shop(shop_id: int, user: User) -> Shop:
     return shops.restore_shop(user, shop_id)

@@ -36,6 +36,13 @@ class Conflict(DomainError):
     status = 409
 
 
+class NotDeleted(Conflict):
+    """A restore of something that is not deleted (it never was, or was restored meanwhile): nothing to undo.
+
+    Pages show its own words ("This product is not deleted."), not the generic line of a 409.
+    """
+
+
 class PreconditionFailed(DomainError):
     """The caller edited from a stale version of the row."""
 

@@ -21,6 +21,7 @@ from shopapp.core.errors import (
     Conflict,
     Forbidden,
     Invalid,
+    NotDeleted,
     NotFound,
     PreconditionFailed,
     Problems,
@@ -43,6 +44,7 @@ from shopapp.products.search import Relevance, Search, apply_search, prepare_sea
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
+NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
@@ -98,8 +100,9 @@ def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
     return product
 
 
-def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
-    """The caller's own product (``deleted=True``: a soft-deleted one, to restore), or NotFound / Forbidden."""
+def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
+    """The caller's own product, or NotFound / Forbidden; ``deleted=True`` asks for a soft-deleted one, ``None``
+    for one deleted or not. Either way its shop is not deleted."""
     product = _load(product_id)
     if product is None or product.shop.deleted_at is not None:
         raise NotFound(NOT_FOUND)
@@ -108,12 +111,12 @@ def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> 
         if visible:
             raise Forbidden("This product belongs to someone else's shop.")
         raise NotFound(NOT_FOUND)
-    if (product.deleted_at is not None) != deleted:
+    if deleted is not None and (product.deleted_at is not None) != deleted:
         raise NotFound(NOT_FOUND)
     return product
 
 
-def lock_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
+def lock_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
     """``get_owned_product``, with the row locked until the transaction ends (``SELECT ... FOR UPDATE``).
 
     Writers of one product then take turns, each reading the row as the one before it left it: a delete that
@@ -197,8 +200,11 @@ def delete_product(user: User, product_id: int) -> Product:
 
 
 def restore_product(user: User, product_id: int) -> Product:
-    """Bring a soft-deleted product back; refused while a live product has taken its name."""
-    product = lock_owned_product(user, product_id, deleted=True)
+    """Bring a soft-deleted product back; refused while a live product has taken its name, and when it is not
+    deleted (restored meanwhile, say)."""
+    product = lock_owned_product(user, product_id, deleted=None)
+    if product.deleted_at is None:
+        raise NotDeleted(NOT_DELETED)
     with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
         product.deleted_at = None
     return product

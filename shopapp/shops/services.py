@@ -10,13 +10,14 @@ from sqlalchemy import Select, bindparam, or_, select
 from shopapp.auth.models import User
 from shopapp.core import validation
 from shopapp.core.db import utcnow
-from shopapp.core.errors import Forbidden, NotFound, gathering
+from shopapp.core.errors import Forbidden, NotDeleted, NotFound, gathering
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such shop."
+NOT_DELETED = "This shop is not deleted."
 
 # Each field's rule. Page forms and the API also check by it the fields they could read when others were not
 # even of the right type, so that one answer names every problem.
@@ -45,12 +46,12 @@ def get_visible_shop(shop_id: int, viewer: User | None = None) -> Shop:
     return shop
 
 
-def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
+def get_owned_shop(user: User, shop_id: int, *, deleted: bool | None = False) -> Shop:
     """The caller's own shop, or NotFound / Forbidden.
 
     Another user's shop that customers can see is Forbidden (the API answers 403);
     one they cannot see is NotFound, so its existence is not revealed.
-    ``deleted=True`` asks for a soft-deleted shop (to restore it).
+    ``deleted=True`` asks for a soft-deleted shop, ``None`` for one deleted or not.
     """
     shop = db.session.get(Shop, shop_id)
     if shop is None:
@@ -59,7 +60,7 @@ def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
         if shop.is_live:
             raise Forbidden("This shop belongs to someone else.")
         raise NotFound(NOT_FOUND)
-    if (shop.deleted_at is not None) != deleted:
+    if deleted is not None and (shop.deleted_at is not None) != deleted:
         raise NotFound(NOT_FOUND)
     return shop
 
@@ -94,7 +95,10 @@ def delete_shop(user: User, shop_id: int) -> Shop:
 
 
 def restore_shop(user: User, shop_id: int) -> Shop:
-    shop = get_owned_shop(user, shop_id, deleted=True)
+    """Bring a soft-deleted shop back; one that is not deleted is a conflict (restored meanwhile, say)."""
+    shop = get_owned_shop(user, shop_id, deleted=None)
+    if shop.deleted_at is None:
+        raise NotDeleted(NOT_DELETED)
     shop.deleted_at = None
     db.session.flush()
     return shop

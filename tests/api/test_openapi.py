@@ -85,6 +85,13 @@ def test_security_and_error_responses(spec):
     assert spec["components"]["schemas"]["ProductOut"]["properties"]["price"]["type"] == "string"
 
 
+def test_restores_document_their_409(spec):
+    for path in ("/api/v1/shops/{shop_id}/restore", "/api/v1/products/{product_id}/restore"):
+        responses = spec["paths"][path]["post"]["responses"]
+        assert {"200", "403", "404", "409"} <= set(responses), path
+        assert "not deleted" in responses["409"]["description"]
+
+
 def test_docs_page_is_html_without_any_cdn(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200 and response.mimetype == "text/html"
