@@ -16,7 +16,7 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.categories.services import descendants
 from shopapp.core import validation
-from shopapp.core.db import utcnow
+from shopapp.core.db import STATUSES, by_status, utcnow
 from shopapp.core.errors import (
     Conflict,
     Forbidden,
@@ -48,7 +48,6 @@ NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
-STATUSES = ("active", "inactive", "deleted")
 
 _ID = validation.ID_MAX
 # Each field's rule. Page forms and the API also check by it the fields they could read when others were not
@@ -348,12 +347,9 @@ def list_user_products(
     if status not in STATUSES:
         raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
     stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
+    stmt = stmt.where(by_status(Product, status))
     if shop_id is not None:
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
         stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
-    if status == "deleted":
-        stmt = stmt.where(Product.deleted_at.is_not(None))
-    else:
-        stmt = stmt.where(Product.deleted_at.is_(None), Product.is_active == (status == "active"))
     return paginate(_with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)

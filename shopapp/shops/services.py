@@ -9,8 +9,8 @@ from sqlalchemy import Select, bindparam, or_, select
 
 from shopapp.auth.models import User
 from shopapp.core import validation
-from shopapp.core.db import utcnow
-from shopapp.core.errors import Forbidden, NotDeleted, NotFound, gathering
+from shopapp.core.db import STATUSES, by_status, utcnow
+from shopapp.core.errors import Forbidden, Invalid, NotDeleted, NotFound, gathering
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
@@ -127,6 +127,15 @@ def shop_choices(limit: int) -> list[tuple[int, str]]:
 
 
 def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:
-    stmt = select(Shop).where(Shop.owner_id == user.id)
-    stmt = stmt.where(Shop.deleted_at.is_not(None) if deleted else Shop.deleted_at.is_(None))
+    stmt = select(Shop).where(Shop.owner_id == user.id, by_status(Shop, "deleted" if deleted else None))
     return list(db.session.scalars(stmt.order_by(Shop.name, Shop.id)))
+
+
+def list_user_shops(
+    user: User, *, status: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[Shop]:
+    """The owner's shops by status (``core.db.STATUSES``); without one, those not deleted, active or not."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
+    stmt = select(Shop).where(Shop.owner_id == user.id, by_status(Shop, status))
+    return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)

@@ -51,7 +51,7 @@ def test_every_route_is_documented(app, spec):
         if method not in ("HEAD", "OPTIONS")
     }
     assert documented == routes
-    assert len(documented) == 31
+    assert len(documented) == 32
 
 
 def test_security_and_error_responses(spec):
@@ -90,6 +90,20 @@ def test_restores_document_their_409(spec):
         responses = spec["paths"][path]["post"]["responses"]
         assert {"200", "403", "404", "409"} <= set(responses), path
         assert "not deleted" in responses["409"]["description"]
+
+
+def test_my_shops_are_documented_with_their_statuses_and_pages(spec):
+    operation = spec["paths"]["/api/v1/users/me/shops"]["get"]
+    assert operation["security"] == [{"bearerAuth": []}]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ShopPage"
+    }
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert set(params) == {"page", "per_page", "status"}
+    assert params["status"]["schema"]["enum"] == ["active", "inactive", "deleted"]
+    assert "default" not in params["status"]["schema"]
+    assert "active and inactive" in params["status"]["description"]
+    assert {"401", "422"} <= set(operation["responses"])
 
 
 def test_docs_page_is_html_without_any_cdn(client):
