@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
-from shopapp.core.errors import DomainError
+from shopapp.core.errors import DomainError, Refused
 from shopapp.extensions import db
 
 
@@ -43,7 +43,9 @@ def create_user_command(email: str, name: str, password: str) -> None:
         user = auth.register(email, password, name)
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+        problems = exc.problems if isinstance(exc, Refused) else [exc]
+        lines = [f"{problem.field + ': ' if problem.field else ''}{problem.message}" for problem in problems]
+        raise click.ClickException("\n".join(lines)) from exc
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}>.")
 

@@ -50,3 +50,12 @@ def test_create_user(runner):
     assert duplicate.exit_code != 0
     assert "already exists" in duplicate.output
     assert count(User) == 1
+
+
+def test_create_user_names_every_invalid_value(runner):
+    result = runner.invoke(args=["create-user", "--email", "not an email", "--name", " "], input="short\nshort\n")
+    assert result.exit_code != 0
+    assert "email: is not a valid email address\n" in result.output
+    assert "password: must be 8 to 128 characters\n" in result.output
+    assert "name: must not be empty" in result.output
+    assert count(User) == 0

@@ -131,11 +131,11 @@ def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_suc
     deletes = over_http(app, [lambda c: c.delete(url, headers=headers)] * 20)
     assert Counter(deletes) == Counter({204: 1, 404: 19})
     restores = over_http(app, [lambda c: c.post(url + "/restore", headers=headers)] * 20)
-    assert Counter(restores) == Counter({200: 1, 404: 19})
+    assert Counter(restores) == Counter({200: 1, 409: 19})  # the others find it restored: "not deleted"
     mixed = over_http(
         app, [lambda c: c.delete(url, headers=headers), lambda c: c.post(url + "/restore", headers=headers)] * 10
     )
-    assert set(mixed) <= {200, 204, 404}, Counter(mixed)
+    assert set(mixed) <= {200, 204, 404, 409}, Counter(mixed)
     db.session.expire_all()
     assert db.session.get(Product, product_id).stock == 5
 
