@@ -1,14 +1,16 @@
 """Command-line tools: ``flask seed-demo``, ``flask create-user`` and ``flask media-gc``.
 
 Every command of the app, Flask-Migrate's ``flask db …`` included, ends a database that cannot be
-reached in one line that says what to do (``explain_database_error``), not a traceback.
+reached in one line that says what to do (``explain_database_error``), not a traceback. Long commands
+show a progress bar with counts on a terminal and nothing when their output goes to a pipe or a file.
 """
 
 from __future__ import annotations
 
 import copy
 import sqlite3
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 import psycopg
@@ -21,6 +23,9 @@ from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.core.errors import DomainError
 from shopapp.extensions import db
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def register_commands(app: Flask) -> None:
@@ -83,15 +88,31 @@ def explain_database_error(error: BaseException, url: str) -> str | None:
     return None
 
 
+def progress_bar(label: str, length: int, *, every: int = 1) -> ProgressBar[int]:
+    """A bar with counts on stderr while stderr is a terminal; nothing at all when it is a pipe or a file.
+
+    ``every``: redraw after that many steps at most (a million rows need not draw a million times).
+    """
+    return click.progressbar(
+        length=length,
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+        update_min_steps=every,
+        hidden=not sys.stderr.isatty(),
+    )
+
+
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Fill an empty database with a demo catalog; do nothing if it has users."""
-    from shopapp.demo import seed_demo
+    from shopapp.demo import PRODUCT_COUNT, seed_demo
 
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has data; seed-demo left it alone.")
         return
-    owners = seed_demo()
+    with progress_bar("Demo products", PRODUCT_COUNT) as bar:
+        owners = seed_demo(on_product=lambda: bar.update(1))
     db.session.commit()
     click.echo("Demo catalog created. Demo shop owners (shown once):")
     for email, password in owners:
