@@ -3,7 +3,8 @@
 ``flask seed-demo`` (some 15 s for the demo's products and their images) and ``bench/generate.py`` (a
 million products in about two minutes) draw a bar with counts on stderr while it is a terminal: here a
 pseudo-terminal from the ``pty`` module. Through pipes their output is the lines they always printed and
-nothing else.
+nothing else; for seed-demo that is checked where the README's quick start seeds its database
+(tests/test_readme.py), for the generator below.
 """
 
 from __future__ import annotations
