@@ -1,4 +1,6 @@
-"""The README's API quick start, run as written (bash and curl) against a served app with the demo catalog.
+"""The README runs as written: its API quick start, and what its intro says of the tests on SQLite.
+
+The quick start is run with bash and curl against a served app with the demo catalog.
 
 The database is as ``make run`` leaves it: migrated and filled by ``flask seed-demo``, so the first ids
 belong to the demo owners and the block must use the ids its own calls return (it once created "product 1"
@@ -164,3 +166,22 @@ def test_the_quick_start_runs_as_written_on_the_demo_catalog(demo_api: str) -> N
     assert re.search(r"^www-authenticate: Bearer", refused, re.IGNORECASE | re.MULTILINE)
     assert re.search(r"^content-type: application/problem\+json", refused, re.IGNORECASE | re.MULTILINE)
     assert json.loads(refused.split("\n\n", 1)[1])["status"] == 401
+
+
+def test_the_intro_counts_the_postgresql_only_tests_and_names_their_files() -> None:
+    """It said "every test runs on both" while the SQLite run left out the tests marked ``postgres_only``."""
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "postgres_only", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        # Collection only: nothing connects, the URL just makes it a PostgreSQL run, which deselects nothing.
+        env={**os.environ, "TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/collection_only"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    tests = [line for line in collected.stdout.splitlines() if "::" in line]
+    files = {Path(test.split("::")[0]).name for test in tests}
+    intro = " ".join((ROOT / "README.md").read_text().split("\n![", 1)[0].split())
+    assert f"but for {len(tests)} tests marked `postgres_only`" in intro, len(tests)
+    assert [name for name in sorted(files) if name not in intro] == []
