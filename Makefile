@@ -45,7 +45,11 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+NPM_MISSING := npm is not installed: the front-end packages (package-lock.json) need Node.js and npm. \
+	On Debian or Ubuntu: sudo apt-get install nodejs npm
+
 static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
+	$(if $(shell command -v npm 2>/dev/null),,$(error $(NPM_MISSING)))
 	npm ci --no-audit --no-fund
 	touch $@
 

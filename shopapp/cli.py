@@ -1,32 +1,118 @@
-"""Command-line tools: ``flask seed-demo`` and ``flask create-user``."""
+"""Command-line tools: ``flask seed-demo``, ``flask create-user`` and ``flask media-gc``.
+
+Every command of the app, Flask-Migrate's ``flask db …`` included, ends a database that cannot be
+reached in one line that says what to do (``explain_database_error``), not a traceback. Long commands
+show a progress bar with counts on a terminal and nothing when their output goes to a pipe or a file.
+"""
 
 from __future__ import annotations
 
+import copy
+import sqlite3
+import sys
+from typing import TYPE_CHECKING, Any
+
 import click
-from flask import Flask
+import psycopg
+from flask import Flask, current_app
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
-from shopapp.core.errors import DomainError
+from shopapp.core.errors import DomainError, Refused
 from shopapp.extensions import db
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(media_gc_command)
+    # After the extensions: Flask-Migrate has added its ``db`` group by now.
+    for name, command in list(app.cli.commands.items()):
+        app.cli.commands[name] = explaining_database_errors(command)
+
+
+def explaining_database_errors(command: click.Command) -> click.Command:
+    """A copy of ``command`` (the original may be shared by every app, like ``db``) whose unreachable
+    database ends in ``Error: <what to do>`` and exit status 1."""
+    explained = copy.copy(command)
+
+    def invoke(ctx: click.Context) -> Any:
+        try:
+            return command.invoke(ctx)
+        except (sa_exc.OperationalError, psycopg.OperationalError, sqlite3.OperationalError) as error:
+            message = explain_database_error(error, current_app.config["SQLALCHEMY_DATABASE_URI"])
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+    explained.invoke = invoke  # type: ignore[method-assign]
+    return explained
+
+
+def explain_database_error(error: BaseException, url: str) -> str | None:
+    """One line on why the database at ``url`` could not be reached and what to do; None for other errors.
+
+    libpq's messages are matched in English; one it words otherwise still comes as "Cannot connect …".
+    """
+    reason = str(getattr(error, "orig", None) or error)
+    where = make_url(url)
+    if where.get_backend_name() == "sqlite":
+        if "unable to open database file" not in reason:
+            return None
+        return (
+            f"Cannot open the SQLite database {where.database} (DATABASE_URL): make sure its directory exists "
+            "and may be written to."
+        )
+    host, port = where.host or "localhost", where.port or 5432
+    address = f"{host}:{port}"
+    if f'database "{where.database}" does not exist' in reason:
+        user = f" -U {where.username}" if where.username else ""
+        return (
+            f'The database "{where.database}" does not exist on {address} (DATABASE_URL). Create it with: '
+            f"createdb -h {host} -p {port}{user} {where.database}"
+        )
+    if "Connection refused" in reason:
+        return (
+            f"Nothing accepts connections at {address} (DATABASE_URL): start PostgreSQL there, "
+            "or point DATABASE_URL at the server."
+        )
+    if reason.startswith("connection failed:"):
+        detail = " ".join(reason.removeprefix("connection failed:").split())
+        return f"Cannot connect to PostgreSQL at {address} (DATABASE_URL): {detail}"
+    return None
+
+
+def progress_bar(label: str, length: int, *, every: int = 1) -> ProgressBar[int]:
+    """A bar with counts on stderr while stderr is a terminal; nothing at all when it is a pipe or a file.
+
+    ``every``: redraw after that many steps at most (a million rows need not draw a million times).
+    """
+    return click.progressbar(
+        length=length,
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+        update_min_steps=every,
+        hidden=not sys.stderr.isatty(),
+    )
 
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Fill an empty database with a demo catalog; do nothing if it has users."""
-    from shopapp.demo import seed_demo
+    from shopapp.demo import PRODUCT_COUNT, seed_demo
 
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("The database already has data; seed-demo left it alone.")
         return
-    owners = seed_demo()
+    with progress_bar("Demo products", PRODUCT_COUNT) as bar:
+        owners = seed_demo(on_product=lambda: bar.update(1))
     db.session.commit()
     click.echo("Demo catalog created. Demo shop owners (shown once):")
     for email, password in owners:
@@ -43,7 +129,9 @@ def create_user_command(email: str, name: str, password: str) -> None:
         user = auth.register(email, password, name)
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+        problems = exc.problems if isinstance(exc, Refused) else [exc]
+        lines = [f"{problem.field + ': ' if problem.field else ''}{problem.message}" for problem in problems]
+        raise click.ClickException("\n".join(lines)) from exc
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}>.")
 

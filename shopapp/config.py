@@ -7,6 +7,7 @@ an environment mapping so tests can exercise the production checks directly.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,10 @@ from typing import Any
 ENVIRONMENTS = ("development", "production", "testing")
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production!"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
+# The SQLAlchemy URL schemes ShopApp runs on (the app and the migrations are written for these two).
+DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +32,37 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def check_database_url(url: str) -> str:
+    """Refuse a database ShopApp does not run on, by name, before SQLAlchemy looks for its driver.
+
+    Only the scheme is quoted back: the rest of the URL may hold a password.
+    """
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        given = f"a {scheme}:// URL" if scheme else "a URL without a scheme"
+        raise ConfigError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL (ShopApp runs on SQLite and PostgreSQL only); "
+            f"got {given}."
+        )
+    return url
+
+
+def number(env: Mapping[str, str], name: str, default: str, unit: str, *, whole: bool = True, minimum: int = 0) -> Any:
+    """The variable ``name`` as a whole (int) or decimal (float) number of ``unit``, at least ``minimum``.
+
+    Only plain ASCII digits are taken (``int()`` would also take ``1_000`` or Arabic-Indic digits, ``float()``
+    ``inf`` and ``nan``); anything else is a ConfigError that names the variable and what it must be.
+    """
+    raw = env.get(name, default).strip()
+    pattern = _WHOLE if whole else _DECIMAL
+    value = (int if whole else float)(raw) if pattern.fullmatch(raw) else None
+    if value is None or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        bound = f" (at least {minimum})" if minimum else ""
+        raise ConfigError(f"{name} must be {kind} of {unit}{bound}, e.g. {name}={default}; got {raw!r}.")
+    return value
 
 
 def _storage_options(storage_uri: str) -> dict[str, Any]:
@@ -74,18 +110,18 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
         "SECRET_KEY": secret,
-        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(check_database_url(database_url)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Bounds on waiting for PostgreSQL (shopapp/core/db_timeouts.py): connecting, taking a pooled
         # connection and checking it answer within DATABASE_TIMEOUT_S; the server cancels a statement
         # after DATABASE_STATEMENT_TIMEOUT_MS (0: never), and the client gives up one second later.
-        "DATABASE_TIMEOUT_S": float(env.get("DATABASE_TIMEOUT_S", "2")),
-        "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS", "3000")),
+        "DATABASE_TIMEOUT_S": number(env, "DATABASE_TIMEOUT_S", "2", "seconds", whole=False),
+        "DATABASE_STATEMENT_TIMEOUT_MS": number(env, "DATABASE_STATEMENT_TIMEOUT_MS", "3000", "milliseconds"),
         "MEDIA_ROOT": media_root,
         "RATELIMIT_STORAGE_URI": storage_uri,
         # A Redis that is away answers at once or within a second; the login throttle then counts in memory.
         "RATELIMIT_STORAGE_OPTIONS": _storage_options(storage_uri),
-        "LOGIN_THROTTLE_RETRY_SECONDS": float(env.get("LOGIN_THROTTLE_RETRY_SECONDS", "5")),
+        "LOGIN_THROTTLE_RETRY_SECONDS": number(env, "LOGIN_THROTTLE_RETRY_SECONDS", "5", "seconds", whole=False),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Limits per client address (shopapp/core/client_limits.py), shared by the page and API endpoints of
         # each action; every other POST/PUT/PATCH/DELETE is a write. Empty: no limit.
@@ -97,17 +133,17 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "RATELIMIT_WRITE": env.get("RATELIMIT_WRITE", "300/minute"),
         # The shared cache of anonymous catalog reads (shopapp/core/cache/): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),
-        "CACHE_TTL": int(env.get("CACHE_TTL", "60")),
+        "CACHE_TTL": number(env, "CACHE_TTL", "60", "seconds", minimum=1),
         # How long a write waits for the cache to take its bump (a Redis write stall) before it is refused.
-        "CACHE_BUMP_TIMEOUT_S": float(env.get("CACHE_BUMP_TIMEOUT_S", "3")),
+        "CACHE_BUMP_TIMEOUT_S": number(env, "CACHE_BUMP_TIMEOUT_S", "3", "seconds", whole=False),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))),
-        "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", "40000000")),
+        "MAX_UPLOAD_BYTES": number(env, "MAX_UPLOAD_BYTES", str(10 * 1024 * 1024), "bytes", minimum=1),
+        "MAX_IMAGE_PIXELS": number(env, "MAX_IMAGE_PIXELS", "40000000", "pixels", minimum=1),
         # Memory the image decodes of one process may hold together (shopapp/media/decode_gate.py).
-        "IMAGE_DECODE_BUDGET_MB": int(env.get("IMAGE_DECODE_BUDGET_MB", "192")),
+        "IMAGE_DECODE_BUDGET_MB": number(env, "IMAGE_DECODE_BUDGET_MB", "192", "megabytes", minimum=1),
         # A text part may hold this much. Werkzeug applies it to its parse buffer, file parts included
         # (a 64 KiB read chunk plus a boundary's length): at 64 KiB it refused most photographs.
         "MAX_FORM_MEMORY_SIZE": 500_000,
@@ -122,11 +158,11 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         # API access tokens.
-        "JWT_ACCESS_TOKEN_TTL": timedelta(seconds=int(env.get("JWT_ACCESS_TOKEN_TTL", "3600"))),
+        "JWT_ACCESS_TOKEN_TTL": timedelta(seconds=number(env, "JWT_ACCESS_TOKEN_TTL", "3600", "seconds", minimum=1)),
         # argon2id, OWASP's minimum: m = 19 MiB, t = 2, p = 1.
         "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
         "PASSWORD_HASH_TIME_COST": 2,
         "PASSWORD_HASH_PARALLELISM": 1,
         # Reverse proxies in front of the app (X-Forwarded-For hops trusted by ProxyFix).
-        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+        "PROXY_FIX_HOPS": number(env, "PROXY_FIX_HOPS", "0", "proxies"),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Callable
 from decimal import Decimal
 
 from shopapp.auth import services as auth
@@ -62,6 +63,14 @@ SHOPS = [
         ["Home & Kitchen", "Accessories"],
     ),
 ]
+
+
+def products_per_shop(tops: list[str]) -> int:
+    """How many products a demo shop gets: a few more when it sells under two top categories."""
+    return 44 if len(tops) == 1 else 46
+
+
+PRODUCT_COUNT = sum(products_per_shop(tops) for *_, tops in SHOPS)
 
 CATEGORY_TREE = {
     "Outdoors": ["Tents", "Backpacks", "Camp Kitchen", "Lighting"],
@@ -148,8 +157,11 @@ def demo_image(name: str, colour: str, rng: random.Random) -> bytes:
     return out.getvalue()
 
 
-def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
-    """Fill an empty database; returns the demo owners' (email, password) pairs."""
+def seed_demo(seed: int = 20261124, on_product: Callable[[], None] = lambda: None) -> list[tuple[str, str]]:
+    """Fill an empty database; returns the demo owners' (email, password) pairs.
+
+    ``on_product`` is called after each of the ``PRODUCT_COUNT`` products (with its image) is made.
+    """
     rng = random.Random(seed)
     users: list[User] = [auth.register(email, password, name) for email, name, password in OWNERS]
 
@@ -179,7 +191,7 @@ def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
             },
         )
         used: set[str] = set()
-        target = 44 if len(tops) == 1 else 46
+        target = products_per_shop(tops)
         while len(used) < target:
             category_id = rng.choice([c for top in tops for c in leaves[top]])
             nouns, adjectives = ITEMS[leaf_names[category_id]]
@@ -202,4 +214,5 @@ def seed_demo(seed: int = 20261124) -> list[tuple[str, str]]:
                 },
             )
             media.add_image(owner, product.id, demo_image(noun, colour, rng))
+            on_product()
     return [(email, password) for email, _, password in OWNERS]

@@ -23,7 +23,7 @@ import pytest
 from click.testing import Result
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 from werkzeug.test import TestResponse
 
 from shopapp import create_app
@@ -226,6 +226,17 @@ def fresh(app: Flask) -> Callable[[type[T], Any], T | None]:
             return db.session.get(model, ident)
 
     return read
+
+
+@pytest.fixture
+def row_count(app: Flask) -> Callable[[type[Any]], int]:
+    """``row_count(Model)``: how many rows its table has now, soft-deleted ones too, counted in a context of its own."""
+
+    def count(model: type[Any]) -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+    return count
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from shopapp.auth import services as auth
 from shopapp.categories import services as categories
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotDeleted, NotFound, PreconditionFailed, Refused
 from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.services import CatalogQuery
@@ -197,3 +198,46 @@ def test_products_load_through_one_statement_with_the_id_as_a_parameter(make_pro
     assert products._load_statement() is products._load_statement()
     with pytest.raises(NotFound):
         products.get_visible_product(max(ids) + 1000)
+
+
+def _refused_fields(call) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """The fields ``call`` refuses, each once, all of them ``Invalid`` in one ``Refused``."""
+    with pytest.raises(Refused) as refused:
+        call()
+    problems = refused.value.problems
+    assert refused.value.status == 422 and all(isinstance(problem, Invalid) for problem in problems)
+    assert str(refused.value) == "; ".join(problem.message for problem in problems)
+    return sorted(problem.field for problem in problems)
+
+
+def test_services_refuse_with_every_problem_at_once_and_write_nothing(make_user, make_shop, monkeypatch):
+    """The CLI and any caller get them all too: ``Refused`` lists each field's problem, in the services' words."""
+    owner = make_user()
+    shop, missing = make_shop(owner, name="Mugs"), 2**31 - 1
+    monkeypatch.setattr("shopapp.auth.services.hash_password", lambda p: pytest.fail("hashed"))
+    assert _refused_fields(lambda: auth.register("nope", "x" * 10**6, " ")) == ["email", "name", "password"]
+    new_shop = {"email": "@", "phone": "?", "id": 3}
+    assert _refused_fields(lambda: shops.create_shop(owner, new_shop)) == ["email", "id", "name", "phone"]
+    changes = {"name": "", "is_active": "yes"}
+    assert _refused_fields(lambda: shops.update_shop(owner, shop.id, changes)) == ["is_active", "name"]
+    category = {"description": "\x00", "parent_id": 0}
+    assert _refused_fields(lambda: categories.create_category(owner, category)) == ["description", "name", "parent_id"]
+    product = {"shop_id": missing, "price": "1e3", "category_id": missing}
+    fields = ["category_id", "name", "shop_id", "stock"]
+    assert _refused_fields(lambda: products.create_product(owner, product)) == fields
+    db.session.rollback()
+    assert len(shops.list_own_shops(owner)) == 1 and products.list_user_products(owner).total == 0
+
+
+def test_restoring_what_is_not_deleted_is_not_deleted(make_product):
+    product = make_product()
+    owner = product.shop.owner
+    with pytest.raises(NotDeleted) as live_product:
+        products.restore_product(owner, product.id)
+    with pytest.raises(NotDeleted) as live_shop:
+        shops.restore_shop(owner, product.shop_id)
+    assert (live_product.value.message, live_shop.value.message, live_shop.value.status) == (
+        "This product is not deleted.",
+        "This shop is not deleted.",
+        409,
+    )

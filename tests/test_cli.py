@@ -55,3 +55,13 @@ def test_create_user(app, runner):
     assert "already exists" in duplicate.output
     with app.app_context():
         assert count(User) == 1
+
+
+def test_create_user_names_every_invalid_value(app, runner):
+    result = runner.invoke(args=["create-user", "--email", "not an email", "--name", " "], input="short\nshort\n")
+    assert result.exit_code != 0
+    assert "email: is not a valid email address\n" in result.output
+    assert "password: must be 8 to 128 characters\n" in result.output
+    assert "name: must not be empty" in result.output
+    with app.app_context():
+        assert count(User) == 0

@@ -98,3 +98,53 @@ def test_a_redis_store_answers_within_a_second_or_counts_as_away(tmp_path):
     cfg = load_config({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, tmp_path)
     assert cfg["RATELIMIT_STORAGE_OPTIONS"] == {"socket_connect_timeout": 1, "socket_timeout": 1}
     assert load_config({}, tmp_path)["RATELIMIT_STORAGE_OPTIONS"] == {}
+
+
+@pytest.mark.parametrize("value", ["sixty", "1_000", "٦٠", "-5", "", "0", "6e1", "60s"])
+def test_a_whole_number_setting_names_the_variable_and_what_it_must_be(tmp_path, value):
+    """int() took '1_000' and Arabic-Indic digits; anything else was a ValueError traceback (issue 13)."""
+    expected = r"^CACHE_TTL must be a whole number of seconds \(at least 1\), e\.g\. CACHE_TTL=60; got '.*'\.$"
+    with pytest.raises(ConfigError, match=expected):
+        load_config({"CACHE_TTL": value}, tmp_path)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e3", "-0.5", "0,5", "five"])
+def test_a_decimal_setting_takes_plain_decimals_only(tmp_path, value):
+    expected = r"^LOGIN_THROTTLE_RETRY_SECONDS must be a number of seconds, e\.g\. LOGIN_THROTTLE_RETRY_SECONDS=5;"
+    with pytest.raises(ConfigError, match=expected):
+        load_config({"LOGIN_THROTTLE_RETRY_SECONDS": value}, tmp_path)
+
+
+def test_number_settings_are_read(tmp_path):
+    cfg = load_config(
+        {"CACHE_TTL": " 30 ", "DATABASE_TIMEOUT_S": "0.5", "PROXY_FIX_HOPS": "2", "JWT_ACCESS_TOKEN_TTL": "60"},
+        tmp_path,
+    )
+    assert (cfg["CACHE_TTL"], cfg["DATABASE_TIMEOUT_S"], cfg["PROXY_FIX_HOPS"]) == (30, 0.5, 2)
+    assert cfg["JWT_ACCESS_TOKEN_TTL"] == timedelta(seconds=60)
+    assert load_config({}, tmp_path)["DATABASE_STATEMENT_TIMEOUT_MS"] == 3000
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("mysql://shop:s3cret@127.0.0.1/shop", "a mysql:// URL"),
+        ("mariadb+pymysql://shop:s3cret@db/shop", "a mariadb+pymysql:// URL"),
+        ("shop:s3cret@db/shop", "a URL without a scheme"),
+    ],
+)
+def test_a_database_shopapp_does_not_run_on_is_refused_by_name(tmp_path, url, named):
+    with pytest.raises(ConfigError) as refused:
+        load_config({"DATABASE_URL": url}, tmp_path)
+    assert str(refused.value) == (
+        "DATABASE_URL must be a sqlite:/// or postgresql:// URL (ShopApp runs on SQLite and PostgreSQL only); "
+        f"got {named}."
+    )
+    assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///x.db", "sqlite+pysqlite:///x.db", "postgres://u@h/db", "postgresql+psycopg://u@h/db"]
+)
+def test_sqlite_and_postgresql_urls_are_taken(tmp_path, url):
+    assert load_config({"DATABASE_URL": url}, tmp_path)["SQLALCHEMY_DATABASE_URI"] == normalize_database_url(url)

@@ -34,6 +34,7 @@ def get_category(category_id: int) -> Category:
     body=CategoryCreate,
     response=CategoryOut,
     errors=(403, 409),
+    rules=categories.FIELDS,
 )
 def create_category(user: User, body: CategoryCreate) -> Category:
     return categories.create_category(user, body.model_dump(exclude_unset=True))
@@ -48,6 +49,7 @@ def create_category(user: User, body: CategoryCreate) -> Category:
     body=CategoryUpdate,
     response=CategoryOut,
     errors=(403, 404, 409),
+    rules=categories.FIELDS,
 )
 def update_category(category_id: int, user: User, body: CategoryUpdate) -> Category:
     return categories.update_category(user, category_id, body.model_dump(exclude_unset=True))

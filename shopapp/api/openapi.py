@@ -31,7 +31,7 @@ _DESCRIPTIONS = {
     401: "No, malformed, expired or revoked access token.",
     403: "The caller can see the resource but does not own it.",
     404: "No such resource, or not visible to the caller.",
-    409: "Conflicts with existing data (a duplicate, or still in use).",
+    409: "Conflicts with existing data (a duplicate, or still in use), or restores something not deleted.",
     412: "If-Match was given and is stale; nothing was written.",
     413: "The body is too large.",
     415: "The body is not of the media type the operation takes.",
@@ -148,7 +148,7 @@ def _links(op: Operation) -> dict[str, Any]:
 
     OpenAPI links tell clients, and schemathesis' stateful run, how calls chain: POST /shops, then
     GET/PATCH/DELETE /shops/{shop_id} with ``$response.body#/id``, and POST /products with that id as
-    ``shop_id`` in the body. Restore is left out: it is a 404 for a live row, and after a delete
+    ``shop_id`` in the body. Restore is left out: it is a 409 for a live row, and after a delete
     schemathesis expects the row to stay gone.
     """
     if op.status != 201 or _PATH_PARAM.search(op.rule):

@@ -12,11 +12,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from flask import Response, g, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.exceptions import NotFound
 
 from shopapp.api import bp
@@ -24,8 +24,9 @@ from shopapp.api.errors import INVALID_DETAIL, ApiProblem
 from shopapp.api.schemas import ID_MAX, FieldError, NoQuery, QueryModel, RequestModel
 from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
+from shopapp.core import validation
 from shopapp.core.cache import shared
-from shopapp.core.errors import AuthenticationFailed
+from shopapp.core.errors import AuthenticationFailed, Problems
 from shopapp.core.uploads import accepts_images
 from shopapp.extensions import db
 from shopapp.media.services import NewImage
@@ -81,6 +82,7 @@ def operation(
     errors: tuple[int, ...] = (),
     etag: Callable[[Any], str] | None = None,
     images: int = 0,
+    rules: validation.Rules | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
     (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
@@ -88,7 +90,9 @@ def operation(
     ``response=None`` means 204 No Content; otherwise ``status`` defaults to 200. ``etag`` computes an
     ``ETag`` header from the result. ``images=n`` takes a multipart body with up to ``n`` ``image`` files,
     each with an optional ``alt`` text in the same order, given to the view as ``uploads``. A GET open to
-    anonymous callers answers them from the shared cache (core/cache/).
+    anonymous callers answers them from the shared cache (core/cache/). ``rules`` are the service's rules of
+    the body's fields: when some field is not even of the right type, the others are checked by them too, so
+    that one 422 lists every problem (the service checks them all, and more, once the types are right).
     """
     success = status or (200 if response is not None else 204)
 
@@ -105,7 +109,7 @@ def operation(
             if query is not NoQuery:
                 kwargs["query"] = parsed_query
             if body is not None:
-                kwargs["body"] = _parse(body, _json_body())
+                kwargs["body"] = _parse(body, _json_body(), rules)
             if images:
                 kwargs["uploads"] = _image_uploads(images)
             result = view(**kwargs)
@@ -167,12 +171,39 @@ def _respond(result: Any, status: int, model: type[BaseModel] | None, etag: Call
     return response
 
 
-def _parse(model: type[BaseModel], data: Any) -> Any:
+def _parse(model: type[BaseModel], data: Any, rules: validation.Rules | None = None) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         messages = {**_MESSAGES, **_QUERY_MESSAGES} if issubclass(model, QueryModel) else _MESSAGES
-        raise ApiProblem(422, INVALID_DETAIL, errors=_field_errors(exc, messages)) from exc
+        errors = _field_errors(exc, messages)
+        if rules and isinstance(data, dict):
+            errors += _rule_errors(model, data, exc, rules)
+        raise ApiProblem(422, INVALID_DETAIL, errors=errors) from exc
+
+
+def _rule_errors(
+    model: type[BaseModel], data: dict[str, Any], exc: ValidationError, rules: validation.Rules
+) -> list[FieldError]:
+    """The problems ``rules`` find in the fields of ``data`` that the model accepted, as the model reads them."""
+    refused = {error["loc"][0] for error in exc.errors(include_url=False) if error["loc"]}
+    accepted: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in model.model_fields and name not in refused:
+            try:
+                accepted[name] = _field_type(model, name).validate_python(value)
+            except ValidationError:  # not expected (the model took it); the model's errors stand alone then
+                continue
+    problems = Problems()
+    validation.clean_fields(accepted, rules, problems)
+    return [FieldError(field=problem.field, message=problem.message) for problem in problems.found]
+
+
+@functools.cache
+def _field_type(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """One field of a request model on its own, with its validators (the request types carry their strictness)."""
+    field = model.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, field])
 
 
 def _field_errors(exc: ValidationError, messages: dict[str, str]) -> list[FieldError]:

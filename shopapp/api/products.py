@@ -82,6 +82,7 @@ def get_product(product_id: int, user: User | None) -> Product:
     response=ProductOut,
     errors=(403, 409),
     etag=product_etag,
+    rules=products.FIELDS,
 )
 def create_product(user: User, body: ProductCreate) -> Product:
     return products.create_product(user, body.model_dump(exclude_unset=True))
@@ -97,6 +98,7 @@ def create_product(user: User, body: ProductCreate) -> Product:
     response=ProductOut,
     errors=(403, 404, 409, 412),
     etag=product_etag,
+    rules=products.FIELDS,
 )
 def update_product(product_id: int, user: User, body: ProductUpdate) -> Product:
     changes = body.model_dump(exclude_unset=True)
@@ -118,7 +120,7 @@ def delete_product(product_id: int, user: User) -> None:
 @operation(
     ONE + "/restore",
     methods=("POST",),
-    summary="Restore the caller's soft-deleted product",
+    summary="Restore the caller's soft-deleted product; 409 if it is not deleted or a live one took its name",
     tag=TAG,
     auth="required",
     response=ProductOut,

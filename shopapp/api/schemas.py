@@ -478,3 +478,7 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+
+
+class OwnShopsQuery(PageQuery):
+    status: Annotated[QueryChoice(STATUSES), Field(description="Default: active and inactive, not deleted.")] = None  # type: ignore[valid-type]

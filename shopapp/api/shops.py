@@ -39,6 +39,7 @@ def get_shop(shop_id: int, user: User | None) -> Shop:
     auth="required",
     body=ShopCreate,
     response=ShopOut,
+    rules=shops.FIELDS,
 )
 def create_shop(user: User, body: ShopCreate) -> Shop:
     return shops.create_shop(user, body.model_dump(exclude_unset=True))
@@ -53,6 +54,7 @@ def create_shop(user: User, body: ShopCreate) -> Shop:
     body=ShopUpdate,
     response=ShopOut,
     errors=(403, 404),
+    rules=shops.FIELDS,
 )
 def update_shop(shop_id: int, user: User, body: ShopUpdate) -> Shop:
     return shops.update_shop(user, shop_id, body.model_dump(exclude_unset=True))
@@ -73,11 +75,11 @@ def delete_shop(shop_id: int, user: User) -> None:
 @operation(
     ONE + "/restore",
     methods=("POST",),
-    summary="Restore the caller's soft-deleted shop",
+    summary="Restore the caller's soft-deleted shop; 409 if it is not deleted",
     tag=TAG,
     auth="required",
     response=ShopOut,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def restore_shop(shop_id: int, user: User) -> Shop:
     return shops.restore_shop(user, shop_id)

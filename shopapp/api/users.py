@@ -1,15 +1,27 @@
-"""Users and tokens: register, log in (throttled per account), who am I, log out everywhere, my products."""
+"""Users and tokens: register, log in (throttled per account), who am I, log out everywhere, my products and
+shops."""
 
 from __future__ import annotations
 
 from shopapp.api.operations import operation
-from shopapp.api.schemas import LoginIn, OwnProductsQuery, ProductPage, RegisterIn, TokenOut, UserOut
+from shopapp.api.schemas import (
+    LoginIn,
+    OwnProductsQuery,
+    OwnShopsQuery,
+    ProductPage,
+    RegisterIn,
+    ShopPage,
+    TokenOut,
+    UserOut,
+)
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.auth.tokens import AccessToken, issue_access_token
 from shopapp.core.pagination import Page
 from shopapp.products import services as products
 from shopapp.products.models import Product
+from shopapp.shops import services as shops
+from shopapp.shops.models import Shop
 
 TAG = "users"
 
@@ -23,6 +35,7 @@ TAG = "users"
     body=RegisterIn,
     response=UserOut,
     errors=(409,),
+    rules=auth.REGISTRATION,
 )
 def register(body: RegisterIn) -> User:
     return auth.register(body.email, body.password, body.name)
@@ -68,3 +81,15 @@ def logout(user: User) -> None:
 )
 def my_products(user: User, query: OwnProductsQuery) -> Page[Product]:
     return products.list_user_products(user, status=query.status, page=query.page, per_page=query.per_page)
+
+
+@operation(
+    "/users/me/shops",
+    summary="The caller's shops, inactive and deleted ones included (by status)",
+    tag=TAG,
+    auth="required",
+    query=OwnShopsQuery,
+    response=ShopPage,
+)
+def my_shops(user: User, query: OwnShopsQuery) -> Page[Shop]:
+    return shops.list_user_shops(user, status=query.status, page=query.page, per_page=query.per_page)

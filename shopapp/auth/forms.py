@@ -6,8 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
+from shopapp.auth.services import NEW_PASSWORD, REGISTRATION
+from shopapp.core.forms import CheckedForm
 
-class RegisterForm(FlaskForm):
+
+class RegisterForm(CheckedForm):
+    rules = REGISTRATION
     name = StringField("Name", validators=[InputRequired()], render_kw={"autocomplete": "name"})
     email = EmailField("Email", validators=[InputRequired()], render_kw={"autocomplete": "email"})
     password = PasswordField("Password", validators=[InputRequired()], render_kw={"autocomplete": "new-password"})
@@ -27,7 +31,8 @@ class ProfileForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(CheckedForm):
+    rules = NEW_PASSWORD  # the current password can only be checked by the service (it counts towards a throttle)
     current_password = PasswordField(
         "Current password", validators=[InputRequired()], render_kw={"autocomplete": "current-password"}
     )

@@ -9,11 +9,15 @@ from shopapp.auth.models import User
 from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from shopapp.core import validation
 from shopapp.core.db import integrity_as
-from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid
+from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, gathering
 from shopapp.extensions import db
 
 BAD_CREDENTIALS = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
+# The rules of each value; the API and the page forms also check by them the values they could read when another
+# was not even of the right type, so that one answer names every problem.
+REGISTRATION: validation.Rules = {"email": validation.email, "password": validation.password, "name": validation.name}
+NEW_PASSWORD: validation.Rules = {"new_password": lambda v: validation.password(v, "new_password")}
 
 
 def find_by_email(email: str) -> User | None:
@@ -21,13 +25,13 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(email: str, password: str, name: str) -> User:
-    # Checking the length first means a megabyte "password" is refused before any hashing.
-    password = validation.password(password)
-    email = validation.email(email)
-    name = validation.name(name)
-    if find_by_email(email) is not None:
+    """Every value is checked, each problem reported, before any is looked up or hashed: a megabyte "password"
+    costs no hashing. A taken email (409) is reported once the values are valid."""
+    with gathering() as problems:
+        values = validation.clean_fields({"email": email, "password": password, "name": name}, REGISTRATION, problems)
+    if find_by_email(values["email"]) is not None:
         raise Conflict(EMAIL_TAKEN, "email")
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    user = User(email=values["email"], name=values["name"], password_hash=hash_password(values["password"]))
     # Two concurrent registrations both pass the check above; the unique index decides.
     with integrity_as(Conflict(EMAIL_TAKEN, "email")):
         db.session.add(user)
@@ -77,12 +81,16 @@ def end_all_sessions(user: User) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Wrong current passwords count towards the same per-account throttle as logins."""
+    """Wrong current passwords count towards the same per-account throttle as logins; a wrong current password
+    and an invalid new one are reported together."""
     attempt = throttle.reserve(user.email, PASSWORD_CHANGE_THROTTLED)
-    if not verify_password(user.password_hash, current_password):
-        raise Invalid("is not your current password", "current_password")
-    attempt.release()
-    user.password_hash = hash_password(validation.password(new_password, "new_password"))
+    with gathering() as problems:
+        if verify_password(user.password_hash, current_password):
+            attempt.release()
+        else:
+            problems.add(Invalid("is not your current password", "current_password"))
+        new = validation.clean_fields({"new_password": new_password}, NEW_PASSWORD, problems)
+    user.password_hash = hash_password(new["new_password"])
     end_all_sessions(user)
 
 

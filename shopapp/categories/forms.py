@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from shopapp.categories.services import category_outline
-from shopapp.core.forms import SelectField, optional_id
+from shopapp.categories.services import FIELDS, category_outline
+from shopapp.core.forms import CheckedForm, SelectField, optional_id
 
 INDENT = "\u00a0\u00a0\u00a0"  # <option> ignores CSS padding; non-breaking spaces show the depth
 
@@ -20,8 +19,10 @@ def category_choices(blank: str, owner_id: int | None = None) -> list[SelectChoi
     ]
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(CheckedForm):
     """A category of ``owner_id``'s: its parent can only be one of their own categories (or none)."""
+
+    rules = FIELDS
 
     name = StringField("Name", validators=[InputRequired()])
     parent_id = SelectField("Parent category", coerce=optional_id)

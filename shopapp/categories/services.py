@@ -14,7 +14,7 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.core import validation
 from shopapp.core.db import integrity_as
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound
+from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems, gathering
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import slugify
 from shopapp.extensions import db
@@ -25,7 +25,9 @@ NOT_YOUR_PARENT = "Only the category's owner can add subcategories under it."
 UNDER_ANOTHER = "This category sits under another owner's category; move it out before renaming it."
 _BY_NAME = (func.lower(Category.name), Category.id)
 
-_FIELDS = {
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
+FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
     "parent_id": lambda v: None if v is None else validation.bounded_int(v, "parent_id", 1, validation.ID_MAX),
@@ -66,25 +68,24 @@ def ancestors(category: Category) -> list[Category]:
     return chain
 
 
-def _check_parent(user: User, parent_id: int | None, moving: Category | None = None) -> None:
-    """A parent must exist (422), be the caller's own (403: nobody hangs things under another's category, nor
-    takes names there), and not lie inside the category being moved (422)."""
+def _check_parent(user: User, parent_id: int | None, problems: Problems, moving: Category | None = None) -> None:
+    """A parent must exist (422), be the caller's own (403 at once: nobody hangs things under another's category,
+    nor takes names there), and not lie inside the category being moved (422); a 422 goes into ``problems``."""
     if parent_id is None:
         return
     parent = db.session.get(Category, parent_id)
     if parent is None:
-        raise Invalid("refers to a category that does not exist", "parent_id")
-    if parent.owner_id != user.id:
+        problems.add(Invalid("refers to a category that does not exist", "parent_id"))
+    elif parent.owner_id != user.id:
         raise Forbidden(NOT_YOUR_PARENT, "parent_id")
-    if moving is not None and parent_id in descendant_ids(moving.id):
-        raise Invalid("would put the category inside itself", "parent_id")
+    elif moving is not None and parent_id in descendant_ids(moving.id):
+        problems.add(Invalid("would put the category inside itself", "parent_id"))
 
 
 def create_category(owner: User, data: Mapping[str, Any]) -> Category:
-    fields = validation.clean_fields(data, _FIELDS)
-    if "name" not in fields:
-        raise Invalid("is required", "name")
-    _check_parent(owner, fields.get("parent_id"))
+    with gathering() as problems:
+        fields = validation.clean_fields(data, FIELDS, problems, required=("name",))
+        _check_parent(owner, fields.get("parent_id"), problems)
     category = Category(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         db.session.add(category)
@@ -93,14 +94,15 @@ def create_category(owner: User, data: Mapping[str, Any]) -> Category:
 
 def update_category(user: User, category_id: int, changes: Mapping[str, Any]) -> Category:
     category = get_owned_category(user, category_id)
-    fields = validation.clean_fields(changes, _FIELDS)
-    if "parent_id" in fields:
-        _check_parent(user, fields["parent_id"], moving=category)
-    elif "name" in fields and category.parent_id is not None:
-        # A subcategory hung under another owner's category before the rule may leave, but not take names there.
-        parent = db.session.get(Category, category.parent_id)
-        if parent is not None and parent.owner_id != user.id:
-            raise Forbidden(UNDER_ANOTHER, "name")
+    with gathering() as problems:
+        fields = validation.clean_fields(changes, FIELDS, problems)
+        if "parent_id" in changes:
+            _check_parent(user, fields.get("parent_id"), problems, moving=category)
+        elif "name" in fields and category.parent_id is not None:
+            # A subcategory hung under another owner's category before the rule may leave, but not take names there.
+            parent = db.session.get(Category, category.parent_id)
+            if parent is not None and parent.owner_id != user.id:
+                raise Forbidden(UNDER_ANOTHER, "name")
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         for key, value in fields.items():
             setattr(category, key, value)

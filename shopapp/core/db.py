@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import DateTime, Integer, MetaData, Numeric, event, func
+from sqlalchemy import ColumnElement, DateTime, Integer, MetaData, Numeric, and_, event, func
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -145,6 +145,19 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / 100).quantize(self._CENT)
         return Decimal(value).quantize(self._CENT)
+
+
+# What an owner lists their shops or products by: live and shown, live and hidden, soft-deleted.
+STATUSES = ("active", "inactive", "deleted")
+
+
+def by_status(model: Any, status: str | None) -> ColumnElement[bool]:
+    """The rows of ``model`` (with ``is_active`` and ``deleted_at``) in ``status``, one of ``STATUSES``;
+    ``None`` is every row that is not deleted."""
+    if status == "deleted":
+        return model.deleted_at.is_not(None)
+    live = model.deleted_at.is_(None)
+    return live if status is None else and_(live, model.is_active == (status == "active"))
 
 
 class TimestampMixin:

@@ -18,14 +18,15 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shopapp.core.db import db
 from shopapp.core.db_timeouts import is_database_unavailable, unavailable_headers
-from shopapp.core.errors import DomainError, stale_as_conflict
+from shopapp.core.errors import DomainError, NotDeleted, stale_as_conflict
 from shopapp.core.htmx import wants_fragment
 from shopapp.core.templating import settle_current_user
 
 
-def error_page(code: int, title: str | None = None) -> ResponseReturnValue:
+def error_page(code: int, title: str | None = None, message: str | None = None) -> ResponseReturnValue:
+    """The page of ``code``, saying ``message`` (else the status's usual line)."""
     settle_current_user()
-    context = {"code": code, "title": title or _TITLES.get(code, "Error"), "message": _message(code)}
+    context = {"code": code, "title": title or _TITLES.get(code, "Error"), "message": message or _message(code)}
     if not wants_fragment():
         return render_template("errors/error.html", **context), code
     response = make_response(render_template("errors/_alert.html", **context), code)
@@ -36,9 +37,10 @@ def error_page(code: int, title: str | None = None) -> ResponseReturnValue:
 
 def domain_error_page(error: DomainError) -> ResponseReturnValue:
     """A page that lets a domain error escape shows it as its status; Forbidden reads as "not found" so pages
-    never reveal what belongs to someone else."""
+    never reveal what belongs to someone else. A restore of something not deleted says so in its own words."""
     db.session.rollback()
-    response = make_response(error_page(404 if error.status in (403, 404) else error.status))
+    message = error.message if isinstance(error, NotDeleted) else None
+    response = make_response(error_page(404 if error.status in (403, 404) else error.status, message=message))
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response

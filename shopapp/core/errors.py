@@ -6,6 +6,9 @@ the API into problem+json. Each error may name the field it is about.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     status = 400
@@ -27,6 +30,13 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class NotDeleted(Conflict):
+    """A restore of something that is not deleted (it never was, or was restored meanwhile): nothing to undo.
+
+    Pages show its own words ("This product is not deleted."), not the generic line of a 409.
+    """
 
 
 class PreconditionFailed(DomainError):
@@ -60,6 +70,46 @@ class Refused(DomainError):
         self.problems = problems
         statuses = {problem.status for problem in problems}
         self.status = statuses.pop() if len(statuses) == 1 else Invalid.status
+
+
+class Problems:
+    """The invalid values of one request, gathered so that one answer names them all.
+
+    Only ``Invalid`` is gathered (a value the caller can fix beside the others); anything else raised inside
+    ``check`` (NotFound, Forbidden, Conflict...) refuses the whole request there and then.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[DomainError] = []
+
+    def add(self, problem: Invalid) -> None:
+        self.found.append(problem)
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Run one check; an ``Invalid`` it raises is noted and the next check runs."""
+        try:
+            yield
+        except Invalid as problem:
+            self.add(problem)
+
+    def raise_found(self) -> None:
+        """Refuse with what was found: the one problem itself, or ``Refused`` listing them all."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise Refused(self.found)
+
+
+@contextmanager
+def gathering() -> Iterator[Problems]:
+    """``with gathering() as problems:`` check every value, then refuse with all the problems found, if any.
+
+    Services check everything before they write, so a refusal never leaves a partial write behind.
+    """
+    problems = Problems()
+    yield problems
+    problems.raise_found()
 
 
 class AuthenticationFailed(DomainError):

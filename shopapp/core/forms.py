@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import wtforms
 from flask import request
@@ -16,12 +16,21 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select
 
+from shopapp.core import validation
 from shopapp.core.db import db
-from shopapp.core.errors import AuthenticationFailed, Conflict, DomainError, Invalid, PreconditionFailed
+from shopapp.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    Invalid,
+    PreconditionFailed,
+    Problems,
+    Refused,
+)
 
-# What a person can fix from the form they sent. NotFound and Forbidden are not here on
-# purpose: they escape the view and become the 404 page.
-REFUSALS = (Invalid, Conflict, PreconditionFailed, AuthenticationFailed)
+# What a person can fix from the form they sent (``Refused``: several invalid values at once). NotFound and
+# Forbidden are not here on purpose: they escape the view and become the 404 page.
+REFUSALS = (Invalid, Refused, Conflict, PreconditionFailed, AuthenticationFailed)
 
 
 def checked_by(rule: Callable[[Any], Any]) -> Callable[[Form, Field], None]:
@@ -70,12 +79,36 @@ class OptionalSelectField(SelectField):
 
 
 def show_refusal(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal next to the field it names, or above the form when it names none."""
-    field = form._fields.get(error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Put a service's refusal next to the field it names, or above the form when it names none; each of
+    ``Refused``'s problems next to its own field."""
+    for problem in error.problems if isinstance(error, Refused) else [error]:
+        field = form._fields.get(problem.field) if problem.field else None
+        if field is not None:
+            field.errors = [*field.errors, problem.message]
+        else:
+            form.form_errors.append(problem.message)
+
+
+class CheckedForm(FlaskForm):
+    """A form whose values a service checks by ``rules``, the service's own rule of each field.
+
+    WTForms refuses what it cannot even read (a blank required field, "abc" for a number, a choice not
+    offered), and the service is then not called. So that every problem shows on the first submit, the fields
+    WTForms did accept are then checked by the service's rules, and their problems shown beside them too.
+    The service's other checks (references, duplicates) run once the form is valid.
+    """
+
+    rules: ClassVar[validation.Rules] = {}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        if super().validate(extra_validators):
+            return True
+        readable = {name: f.data for name, f in self._fields.items() if name in self.rules and not f.errors}
+        problems = Problems()
+        validation.clean_fields(readable, self.rules, problems)
+        for problem in problems.found:
+            show_refusal(self, problem)
+        return False
 
 
 class WholeNumberField(wtforms.IntegerField):

@@ -14,7 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from shopapp.core.errors import Invalid
+from shopapp.core.errors import Invalid, Problems
 from shopapp.core.text import clean_name
 
 NAME_MAX = 200
@@ -29,6 +29,8 @@ _CONTROLS = "".join(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c)
 _FORBIDDEN_CHARS = frozenset(_BIDI + _CONTROLS)
 # Invisible in a name whatever the script (ZWJ/ZWNJ are not: some scripts and emoji need them between letters).
 _INVISIBLE = frozenset("\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u3164\ufeff")
+# A field's rule: the value as given in, the value to store out, or ``Invalid``.
+Rules = Mapping[str, Callable[[Any], Any]]
 # A price as typed: ASCII digits only ("٣" and "1_000" are numbers to Python's Decimal, not to a customer).
 _PRICE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
@@ -130,11 +132,20 @@ def boolean(value: Any, field: str) -> bool:
     return value
 
 
-def clean_fields(data: Mapping[str, Any], rules: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
-    """Check each given field with its rule; a field no rule knows is refused (no mass assignment)."""
+def clean_fields(
+    data: Mapping[str, Any], rules: Rules, problems: Problems, *, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check every given field with its rule, and that each ``required`` one is given; the valid ones come back
+    cleaned. Each problem goes into ``problems``, so one answer can name them all. A field no rule knows is
+    refused (no mass assignment)."""
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if key not in rules:
-            raise Invalid("is not a field you can set", key)
-        cleaned[key] = rules[key](value)
+            problems.add(Invalid("is not a field you can set", key))
+            continue
+        with problems.check():
+            cleaned[key] = rules[key](value)
+    for key in required:
+        if key not in data:
+            problems.add(Invalid("is required", key))
     return cleaned

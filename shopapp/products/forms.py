@@ -18,9 +18,16 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from shopapp.categories.forms import category_choices
 from shopapp.core import validation
-from shopapp.core.forms import OptionalSelectField, SelectField, WholeNumberField, checked_by, optional_id
+from shopapp.core.forms import (
+    CheckedForm,
+    OptionalSelectField,
+    SelectField,
+    WholeNumberField,
+    checked_by,
+    optional_id,
+)
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.services import CatalogQuery
+from shopapp.products.services import FIELDS, CatalogQuery
 from shopapp.shops.services import shop_choices
 
 CATALOG_PER_PAGE = 12
@@ -94,8 +101,10 @@ class CatalogForm(FlaskForm):
         return CatalogQuery(**{**values, **fixed})
 
 
-class QuickEditForm(FlaskForm):
+class QuickEditForm(CheckedForm):
     """The fields an owner changes most, edited in place in the products table."""
+
+    rules = FIELDS
 
     price = StringField("Price", validators=[InputRequired()], render_kw={"inputmode": "decimal"})
     stock = WholeNumberField("Stock", validators=[InputRequired(), NumberRange(0, MAX_STOCK)])

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.errors import PreconditionFailed
+from shopapp.core.errors import NotDeleted, PreconditionFailed
 from shopapp.core.forms import REFUSALS, refused_status, show_refusal, submit
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
@@ -136,9 +136,13 @@ def delete(product_id: int) -> ResponseReturnValue:
 
 @bp.post(f"/products/<{ID}:product_id>/restore")
 def restore(product_id: int) -> ResponseReturnValue:
-    product = services.get_owned_product(current_user, product_id, deleted=True)
+    """Restore, or say why not: a live product took its name (back to the deleted ones), or it is not deleted
+    (the 409 page, in the service's words)."""
+    product = services.get_owned_product(current_user, product_id, deleted=None)
     try:
         services.restore_product(current_user, product.id)
+    except NotDeleted:
+        raise
     except REFUSALS as error:
         db.session.rollback()
         flash(f"“{product.name}” cannot be restored: {error.message}", "error")

@@ -16,8 +16,17 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.categories.services import descendants
 from shopapp.core import validation
-from shopapp.core.db import integrity_as, utcnow
-from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shopapp.core.db import STATUSES, by_status, integrity_as, utcnow
+from shopapp.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotDeleted,
+    NotFound,
+    PreconditionFailed,
+    Problems,
+    gathering,
+)
 from shopapp.core.pagination import (
     DEFAULT_PER_PAGE,
     EXACT_TOTAL_UP_TO,
@@ -34,13 +43,15 @@ from shopapp.products.search import Relevance, Search, apply_search, prepare_sea
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
+NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
-STATUSES = ("active", "inactive", "deleted")
 
 _ID = validation.ID_MAX
-_FIELDS = {
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
+FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
     "price": validation.price,
@@ -87,8 +98,9 @@ def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
     return product
 
 
-def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
-    """The caller's own product (``deleted=True``: a soft-deleted one, to restore), or NotFound / Forbidden."""
+def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
+    """The caller's own product, or NotFound / Forbidden; ``deleted=True`` asks for a soft-deleted one, ``None``
+    for one deleted or not. Either way its shop is not deleted."""
     product = _load(product_id)
     if product is None or product.shop.deleted_at is not None:
         raise NotFound(NOT_FOUND)
@@ -97,12 +109,12 @@ def get_owned_product(user: User, product_id: int, *, deleted: bool = False) -> 
         if visible:
             raise Forbidden("This product belongs to someone else's shop.")
         raise NotFound(NOT_FOUND)
-    if (product.deleted_at is not None) != deleted:
+    if deleted is not None and (product.deleted_at is not None) != deleted:
         raise NotFound(NOT_FOUND)
     return product
 
 
-def lock_owned_product(user: User, product_id: int, *, deleted: bool = False) -> Product:
+def lock_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
     """``get_owned_product``, with the row locked until the transaction ends (``SELECT ... FOR UPDATE``).
 
     Writers of one product then take turns, each reading the row as the one before it left it: a delete that
@@ -130,13 +142,20 @@ def _check_category(category_id: int | None) -> None:
         raise Invalid("refers to a category that does not exist", "category_id")
 
 
+def _check_references(user: User, problems: Problems, *, shop_id: int | None, category_id: int | None) -> None:
+    """The shop and the category named (None: none, or no change) exist, each problem into ``problems``; the
+    shop is the caller's own (Forbidden at once: no other field matters then)."""
+    if shop_id is not None:
+        with problems.check():
+            _target_shop(user, shop_id)
+    with problems.check():
+        _check_category(category_id)
+
+
 def create_product(user: User, data: Mapping[str, Any]) -> Product:
-    fields = validation.clean_fields(data, _FIELDS)
-    for required in ("shop_id", "name", "price", "stock"):
-        if required not in fields:
-            raise Invalid("is required", required)
-    _target_shop(user, fields["shop_id"])
-    _check_category(fields.get("category_id"))
+    with gathering() as problems:
+        fields = validation.clean_fields(data, FIELDS, problems, required=("shop_id", "name", "price", "stock"))
+        _check_references(user, problems, shop_id=fields.get("shop_id"), category_id=fields.get("category_id"))
     product = Product(slug=slugify(fields["name"]), **fields)
     with integrity_as(Conflict(NAME_TAKEN, "name")):
         db.session.add(product)
@@ -151,11 +170,11 @@ def update_product(
     product = lock_owned_product(user, product_id)
     if expected_version is not None and expected_version != product.version:
         raise PreconditionFailed(CHANGED_MEANWHILE)
-    fields = validation.clean_fields(changes, _FIELDS)
-    if "shop_id" in fields and fields["shop_id"] != product.shop_id:
-        _target_shop(user, fields["shop_id"])
-    if "category_id" in fields:
-        _check_category(fields["category_id"])
+    with gathering() as problems:
+        fields = validation.clean_fields(changes, FIELDS, problems)
+        shop_id = fields.get("shop_id", product.shop_id)
+        moved_to = None if shop_id == product.shop_id else shop_id
+        _check_references(user, problems, shop_id=moved_to, category_id=fields.get("category_id"))
     try:
         with integrity_as(Conflict(NAME_TAKEN, "name")):
             for key, value in fields.items():
@@ -179,8 +198,11 @@ def delete_product(user: User, product_id: int) -> Product:
 
 
 def restore_product(user: User, product_id: int) -> Product:
-    """Bring a soft-deleted product back; refused while a live product has taken its name."""
-    product = lock_owned_product(user, product_id, deleted=True)
+    """Bring a soft-deleted product back; refused while a live product has taken its name, and when it is not
+    deleted (restored meanwhile, say)."""
+    product = lock_owned_product(user, product_id, deleted=None)
+    if product.deleted_at is None:
+        raise NotDeleted(NOT_DELETED)
     with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
         product.deleted_at = None
     return product
@@ -324,12 +346,9 @@ def list_user_products(
     if status not in STATUSES:
         raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
     stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
+    stmt = stmt.where(by_status(Product, status))
     if shop_id is not None:
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
         stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
-    if status == "deleted":
-        stmt = stmt.where(Product.deleted_at.is_not(None))
-    else:
-        stmt = stmt.where(Product.deleted_at.is_(None), Product.is_active == (status == "active"))
     return paginate(_with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
+from shopapp.core.forms import CheckedForm
+from shopapp.shops.services import FIELDS
 
-class ShopForm(FlaskForm):
+
+class ShopForm(CheckedForm):
+    rules = FIELDS
     name = StringField("Name", validators=[InputRequired()])
     description = TextAreaField("Description", render_kw={"rows": 4})
     address = TextAreaField("Address", render_kw={"rows": 2, "autocomplete": "street-address"})

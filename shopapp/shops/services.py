@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
 
 from shopapp.auth.models import User
 from shopapp.core import validation
-from shopapp.core.db import utcnow
-from shopapp.core.errors import Forbidden, Invalid, NotFound
+from shopapp.core.db import STATUSES, by_status, utcnow
+from shopapp.core.errors import Forbidden, Invalid, NotDeleted, NotFound, gathering
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such shop."
+NOT_DELETED = "This shop is not deleted."
 
-_FIELDS: dict[str, Callable[[Any], Any]] = {
+# Each field's rule. Page forms and the API also check by it the fields they could read when others were not
+# even of the right type, so that one answer names every problem.
+FIELDS: validation.Rules = {
     "name": validation.name,
     "description": lambda v: validation.text(v, "description"),
     "address": lambda v: validation.text(v, "address", 500),
@@ -43,12 +46,12 @@ def get_visible_shop(shop_id: int, viewer: User | None = None) -> Shop:
     return shop
 
 
-def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
+def get_owned_shop(user: User, shop_id: int, *, deleted: bool | None = False) -> Shop:
     """The caller's own shop, or NotFound / Forbidden.
 
     Another user's shop that customers can see is Forbidden (the API answers 403);
     one they cannot see is NotFound, so its existence is not revealed.
-    ``deleted=True`` asks for a soft-deleted shop (to restore it).
+    ``deleted=True`` asks for a soft-deleted shop, ``None`` for one deleted or not.
     """
     shop = db.session.get(Shop, shop_id)
     if shop is None:
@@ -57,15 +60,14 @@ def get_owned_shop(user: User, shop_id: int, *, deleted: bool = False) -> Shop:
         if shop.is_live:
             raise Forbidden("This shop belongs to someone else.")
         raise NotFound(NOT_FOUND)
-    if (shop.deleted_at is not None) != deleted:
+    if deleted is not None and (shop.deleted_at is not None) != deleted:
         raise NotFound(NOT_FOUND)
     return shop
 
 
 def create_shop(owner: User, data: Mapping[str, Any]) -> Shop:
-    fields = validation.clean_fields(data, _FIELDS)
-    if "name" not in fields:
-        raise Invalid("is required", "name")
+    with gathering() as problems:
+        fields = validation.clean_fields(data, FIELDS, problems, required=("name",))
     shop = Shop(owner_id=owner.id, slug=slugify(fields["name"]), **fields)
     db.session.add(shop)
     db.session.flush()
@@ -74,7 +76,8 @@ def create_shop(owner: User, data: Mapping[str, Any]) -> Shop:
 
 def update_shop(user: User, shop_id: int, changes: Mapping[str, Any]) -> Shop:
     shop = get_owned_shop(user, shop_id)
-    fields = validation.clean_fields(changes, _FIELDS)
+    with gathering() as problems:
+        fields = validation.clean_fields(changes, FIELDS, problems)
     for key, value in fields.items():
         setattr(shop, key, value)
     if "name" in fields:
@@ -92,7 +95,10 @@ def delete_shop(user: User, shop_id: int) -> Shop:
 
 
 def restore_shop(user: User, shop_id: int) -> Shop:
-    shop = get_owned_shop(user, shop_id, deleted=True)
+    """Bring a soft-deleted shop back; one that is not deleted is a conflict (restored meanwhile, say)."""
+    shop = get_owned_shop(user, shop_id, deleted=None)
+    if shop.deleted_at is None:
+        raise NotDeleted(NOT_DELETED)
     shop.deleted_at = None
     db.session.flush()
     return shop
@@ -121,6 +127,15 @@ def shop_choices(limit: int) -> list[tuple[int, str]]:
 
 
 def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:
-    stmt = select(Shop).where(Shop.owner_id == user.id)
-    stmt = stmt.where(Shop.deleted_at.is_not(None) if deleted else Shop.deleted_at.is_(None))
+    stmt = select(Shop).where(Shop.owner_id == user.id, by_status(Shop, "deleted" if deleted else None))
     return list(db.session.scalars(stmt.order_by(Shop.name, Shop.id)))
+
+
+def list_user_shops(
+    user: User, *, status: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page[Shop]:
+    """The owner's shops by status (``core.db.STATUSES``); without one, those not deleted, active or not."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
+    stmt = select(Shop).where(Shop.owner_id == user.id, by_status(Shop, status))
+    return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)

@@ -51,7 +51,7 @@ def test_every_route_is_documented(app, spec):
         if method not in ("HEAD", "OPTIONS")
     }
     assert documented == routes
-    assert len(documented) == 31
+    assert len(documented) == 32
 
 
 def test_security_and_error_responses(spec):
@@ -83,6 +83,27 @@ def test_security_and_error_responses(spec):
     }
     assert spec["components"]["schemas"]["ProductCreate"]["additionalProperties"] is False
     assert spec["components"]["schemas"]["ProductOut"]["properties"]["price"]["type"] == "string"
+
+
+def test_restores_document_their_409(spec):
+    for path in ("/api/v1/shops/{shop_id}/restore", "/api/v1/products/{product_id}/restore"):
+        responses = spec["paths"][path]["post"]["responses"]
+        assert {"200", "403", "404", "409"} <= set(responses), path
+        assert "not deleted" in responses["409"]["description"]
+
+
+def test_my_shops_are_documented_with_their_statuses_and_pages(spec):
+    operation = spec["paths"]["/api/v1/users/me/shops"]["get"]
+    assert operation["security"] == [{"bearerAuth": []}]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ShopPage"
+    }
+    params = {p["name"]: p for p in operation["parameters"]}
+    assert set(params) == {"page", "per_page", "status"}
+    assert params["status"]["schema"]["enum"] == ["active", "inactive", "deleted"]
+    assert "default" not in params["status"]["schema"]
+    assert "active and inactive" in params["status"]["description"]
+    assert {"401", "422"} <= set(operation["responses"])
 
 
 def test_docs_page_is_html_without_any_cdn(client):

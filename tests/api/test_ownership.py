@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
 from shopapp.categories.models import Category
-from shopapp.extensions import db
 from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
 from tests.conftest import World
@@ -22,12 +20,8 @@ PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_use
 MULTIPART = {("api.upload_image", "POST"), ("api.upload_images", "POST")}
 
 
-def _row_counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return {
-            model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (Shop, Product, Category, ProductImage)
-        }
+def _row_counts(row_count) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {model.__name__: row_count(model) for model in (Shop, Product, Category, ProductImage)}
 
 
 @dataclass(frozen=True)
@@ -125,20 +119,20 @@ def world(make_world, owner) -> World:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("actor", ["owner", "other", "anonymous"])
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[1]} {r[0]}")
-def test_ownership_matrix(app, api, world, owner, other, snapshot, route, actor):
+def test_ownership_matrix(api, world, owner, other, snapshot, row_count, route, actor):
     case = CASES[route]
     method = route[1]
     as_ = {"owner": owner, "other": other, "anonymous": None}[actor]
     expected = {"owner": case.owner, "other": case.other, "anonymous": case.anonymous}[actor]
     target = case.target(world) if case.target else None
     before = snapshot(target) if target is not None else None
-    counts = _row_counts(app)
+    counts = _row_counts(row_count)
 
     response = api.call(method, case.path(world), as_=as_, json=case.body(world))
 
     assert response.status_code == expected, response.get_data(as_text=True)
     if expected >= 400:
         assert response.mimetype == "application/problem+json"
-        assert _row_counts(app) == counts  # nothing created or removed
+        assert _row_counts(row_count) == counts  # nothing created or removed
         if target is not None:
             assert snapshot(target) == before

@@ -196,7 +196,22 @@ def test_delete_and_restore_product(api, owner, make_shop, make_product):
     restored = api.post(f"/products/{product.id}/restore", as_=owner)
     assert restored.status_code == 200 and restored.get_json()["name"] == "Mug"
     assert api.get("/products").get_json()["total"] == 1
-    assert_problem(api.post(f"/products/{product.id}/restore", as_=owner), 404)
+    again = assert_problem(api.post(f"/products/{product.id}/restore", as_=owner), 409)
+    assert again["detail"] == "This product is not deleted."
+
+
+def test_restoring_a_product_that_is_not_deleted_is_409(api, owner, other, make_shop, make_product, snapshot):
+    shop = make_shop(owner)
+    live, hidden = make_product(shop, name="Live"), make_product(shop, name="Hidden", is_active=False)
+    for product in (live, hidden):
+        before = snapshot(product)
+        response = api.post(f"/products/{product.id}/restore", as_=owner)
+        assert assert_problem(response, 409)["detail"] == "This product is not deleted."
+        assert snapshot(product) == before
+    assert_problem(api.post(f"/products/{live.id}/restore", as_=other), 403)  # someone else's: as before
+    assert_problem(api.post(f"/products/{hidden.id}/restore", as_=other), 404)
+    api.delete(f"/shops/{shop.id}", as_=owner)
+    assert_problem(api.post(f"/products/{live.id}/restore", as_=owner), 404)  # its shop is deleted: restore that
 
 
 def test_restore_refused_while_a_live_product_took_the_name(api, owner, make_shop, make_product):

@@ -85,7 +85,20 @@ def test_delete_and_restore_shop(api, owner, make_shop, make_product):
     response = api.post(f"/shops/{shop.id}/restore", as_=owner)
     assert response.status_code == 200 and response.get_json()["id"] == shop.id
     assert api.get("/products").get_json()["total"] == 1
-    assert_problem(api.post(f"/shops/{shop.id}/restore", as_=owner), 404)  # not deleted any more
+    again = assert_problem(api.post(f"/shops/{shop.id}/restore", as_=owner), 409)  # not deleted any more
+    assert again["detail"] == "This shop is not deleted."
+
+
+def test_restoring_a_shop_that_is_not_deleted_is_409(api, owner, other, make_shop, snapshot):
+    live, inactive = make_shop(owner, name="Live"), make_shop(owner, name="Closed", is_active=False)
+    for shop in (live, inactive):
+        before = snapshot(shop)
+        assert assert_problem(api.post(f"/shops/{shop.id}/restore", as_=owner), 409)["detail"] == (
+            "This shop is not deleted."
+        )
+        assert snapshot(shop) == before
+    assert_problem(api.post(f"/shops/{live.id}/restore", as_=other), 403)  # someone else's: as before
+    assert_problem(api.post(f"/shops/{inactive.id}/restore", as_=other), 404)
 
 
 def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop, snapshot):

@@ -1,4 +1,4 @@
-"""POST /users/register, /users/login, /users/logout; GET /users/me and /users/me/products."""
+"""POST /users/register, /users/login, /users/logout; GET /users/me, /users/me/products and /users/me/shops."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.extensions import db
 from tests.api.conftest import assert_problem
+from tests.api.test_shops import SHOP_FIELDS
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -131,6 +132,35 @@ def test_my_products_by_status(api, owner, other, make_shop, make_product):
     assert names("deleted") == [gone.name]
     assert_problem(api.get("/users/me/products?status=all", as_=owner), 422, "status")
     assert_problem(api.get("/users/me/products"), 401)
+
+
+def test_my_shops_by_status_inactive_and_deleted_ones_included(api, owner, other, make_shop):
+    make_shop(owner, name="B open")
+    make_shop(owner, name="A open")
+    make_shop(owner, name="Closed", is_active=False)
+    gone = make_shop(owner, name="Gone")
+    make_shop(other, name="Not mine")
+    api.delete(f"/shops/{gone.id}", as_=owner)
+
+    def names(query: str = "") -> list[str]:
+        response = api.get("/users/me/shops" + query, as_=owner)
+        assert response.status_code == 200, response.get_json()
+        return [shop["name"] for shop in response.get_json()["items"]]
+
+    assert names() == ["A open", "B open", "Closed"]  # by default, every shop not deleted
+    assert names("?status=active") == ["A open", "B open"]
+    assert names("?status=inactive") == ["Closed"]
+    assert names("?status=deleted") == ["Gone"]
+    second = api.get("/users/me/shops?per_page=2&page=2", as_=owner).get_json()
+    assert [s["name"] for s in second["items"]] == ["Closed"]
+    assert (second["page"], second["per_page"], second["total"], second["pages"]) == (2, 2, 3, 2)
+    assert second["total_is_lower_bound"] is False
+    assert set(second["items"][0]) == SHOP_FIELDS
+    for bad in ("all", ""):
+        body = assert_problem(api.get(f"/users/me/shops?status={bad}", as_=owner), 422, "status")
+        assert body["errors"][0]["message"] == "must be one of active, inactive, deleted"
+    assert_problem(api.get("/users/me/shops?per_page=101", as_=owner), 422, "per_page")
+    assert_problem(api.get("/users/me/shops"), 401)
 
 
 def test_token_and_per_caller_answers_are_not_cached(api, make_user):

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from shopapp.auth import services as auth
@@ -66,12 +65,12 @@ def run_at_once(app, jobs: list[Callable[[], object]]) -> list[str]:
     return at_once([in_transaction(job) for job in jobs])
 
 
-def test_twenty_simultaneous_registrations_of_one_email_make_one_account(app):
+def test_twenty_simultaneous_registrations_of_one_email_make_one_account(app, row_count):
     emails = ["a@x.com" if n % 2 else "A@X.com" for n in range(20)]
     jobs = [lambda e=e: auth.register(e, "a good password", "Racer") for e in emails]
     outcomes = Counter(run_at_once(app, jobs))
     assert outcomes == Counter({"ok": 1, "conflict": 19})
-    assert _count(app, User) == 1
+    assert row_count(User) == 1
 
 
 def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app, make_product, fresh):
@@ -101,12 +100,12 @@ def over_http(app, requests: list[Callable[[FlaskClient], TestResponse]]) -> lis
     return [int(outcome) for outcome in outcomes]
 
 
-def test_twenty_simultaneous_api_registrations_answer_one_201_and_nineteen_409(app):
+def test_twenty_simultaneous_api_registrations_answer_one_201_and_nineteen_409(app, row_count):
     body = {"password": "a good password", "name": "Racer"}
     bodies = [{**body, "email": "a@x.com" if n % 2 else "A@X.com"} for n in range(20)]
     statuses = over_http(app, [lambda c, b=b: c.post("/api/v1/users/register", json=b) for b in bodies])
     assert Counter(statuses) == Counter({201: 1, 409: 19})
-    assert _count(app, User) == 1
+    assert row_count(User) == 1
 
 
 def test_fifty_simultaneous_api_stock_adjustments_are_atomic(app, make_product, fresh):
@@ -127,11 +126,6 @@ def _token_headers(app, user: User) -> dict[str, str]:  # type: ignore[no-untype
         return {"Authorization": f"Bearer {issue_access_token(user).access_token}"}
 
 
-def _count(app, model: type) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_success_each(app, make_product, fresh):
     product = make_product(stock=5)
     product_id, headers = product.id, _token_headers(app, product.shop.owner)
@@ -139,11 +133,11 @@ def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_suc
     deletes = over_http(app, [lambda c: c.delete(url, headers=headers)] * 20)
     assert Counter(deletes) == Counter({204: 1, 404: 19})
     restores = over_http(app, [lambda c: c.post(url + "/restore", headers=headers)] * 20)
-    assert Counter(restores) == Counter({200: 1, 404: 19})
+    assert Counter(restores) == Counter({200: 1, 409: 19})  # the others find it restored: "not deleted"
     mixed = over_http(
         app, [lambda c: c.delete(url, headers=headers), lambda c: c.post(url + "/restore", headers=headers)] * 10
     )
-    assert set(mixed) <= {200, 204, 404}, Counter(mixed)
+    assert set(mixed) <= {200, 204, 404, 409}, Counter(mixed)
     assert fresh(Product, product_id).stock == 5
 
 

@@ -175,6 +175,23 @@ def test_restore_refused_while_the_name_is_taken(client, owner, make_shop, make_
     assert fresh(Product, old.id).deleted_at is not None
 
 
+def test_restoring_what_is_not_deleted_is_a_409_in_its_own_words(client, owner, make_shop, make_product, fresh):
+    """A second click on Undo, or a restore already done in another tab: not "page not found"."""
+    shop = make_shop(owner, name="Mugs")
+    product = make_product(shop, name="Vase")
+    for url, message in (
+        (f"/dashboard/products/{product.id}/restore", "This product is not deleted."),
+        (f"/dashboard/shops/{shop.id}/restore", "This shop is not deleted."),
+    ):
+        page = post(client, url)
+        assert page.status_code == 409 and page.mimetype == "text/html"
+        assert f"<p>{message}</p>" in text(page) and "could not find" not in text(page)
+        fragment = post(client, url, headers=HTMX)
+        assert fragment.status_code == 409 and fragment.headers["HX-Retarget"] == "#request-error"
+        assert message in text(fragment) and "<html" not in text(fragment)
+    assert fresh(Product, product.id).deleted_at is None and fresh(Shop, shop.id).deleted_at is None
+
+
 def test_categories_create_rename_and_refused_delete(client, owner, make_shop, make_product, fresh):
     page = text(client.get("/dashboard/categories/"))
     assert ">Name</label>" in page and "Create category" in page
