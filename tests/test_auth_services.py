@@ -1,9 +1,12 @@
 import pytest
 
 from shopapp.auth import services as auth
+from shopapp.auth.models import User
 from shopapp.auth.passwords import hash_password, needs_rehash
 from shopapp.core.errors import AuthenticationFailed, Invalid
 from shopapp.extensions import db
+
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
 
 
 def test_register_stores_an_argon2id_hash_at_configured_strength(make_user):
@@ -40,7 +43,7 @@ def test_authenticate_fails_with_one_message(make_user, email, password):
 
 
 def test_inactive_user_cannot_authenticate(make_user):
-    user = make_user(email="e@example.com", password="right pass 1")
+    user = db.session.get(User, make_user(email="e@example.com", password="right pass 1").id)
     auth.deactivate(user)
     db.session.commit()
     with pytest.raises(AuthenticationFailed):
@@ -48,7 +51,7 @@ def test_inactive_user_cannot_authenticate(make_user):
 
 
 def test_legacy_hash_is_upgraded_at_login(app, make_user):
-    user = make_user(email="f@example.com", password="right pass 1")
+    user = db.session.get(User, make_user(email="f@example.com", password="right pass 1").id)
     app.config["PASSWORD_HASH_TIME_COST"] = 1
     user.password_hash = hash_password("right pass 1")  # weaker, "older" parameters
     app.config["PASSWORD_HASH_TIME_COST"] = 2
@@ -60,7 +63,7 @@ def test_legacy_hash_is_upgraded_at_login(app, make_user):
 
 
 def test_change_password_ends_sessions(make_user):
-    user = make_user(password="old password")
+    user = db.session.get(User, make_user(password="old password").id)
     version = user.token_version
     with pytest.raises(Invalid):
         auth.change_password(user, "not the old one", "new password")

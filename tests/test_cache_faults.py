@@ -20,9 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shopapp import create_app
 from shopapp.core.cache import store as cache_store
-from shopapp.extensions import db
 from shopapp.products.models import Product
 from tests.api.conftest import Api
 from tests.conftest import base_config
@@ -39,15 +37,15 @@ def app_config(database_url: str, tmp_path: Path, own_redis: OwnRedis) -> dict[s
 
 
 @pytest.fixture
-def writer(app_config: dict[str, Any]) -> Flask:
+def writer(make_app: Callable[[dict[str, Any]], Flask], app_config: dict[str, Any]) -> Flask:
     """One process: same settings as the other, its own cache object and connections."""
-    return create_app(app_config)
+    return make_app(app_config)
 
 
 @pytest.fixture
-def reader(app_config: dict[str, Any]) -> FlaskClient:
-    """The other process (not the fixture's app, whose one pushed context keeps one session for every request)."""
-    return create_app(app_config).test_client()
+def reader(make_app: Callable[[dict[str, Any]], Flask], app_config: dict[str, Any]) -> FlaskClient:
+    """The other process."""
+    return make_app(app_config).test_client()
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +89,7 @@ class Reads:
 
 
 class Owner:
-    """The shop owner's API calls through the writer app (token made up front: threads have no app context)."""
+    """The shop owner's API calls through the writer app (its token made up front)."""
 
     def __init__(self, writer: Flask, product: Product) -> None:
         self.client = writer.test_client()
@@ -131,7 +129,7 @@ def test_a_write_during_a_write_stall_waits_for_its_bump_and_no_reader_gets_the_
 
 
 def test_a_write_whose_bump_cannot_land_while_copies_are_served_is_refused_and_changes_nothing(
-    reader: FlaskClient, writer: Flask, own_redis: OwnRedis, product: Product
+    reader: FlaskClient, writer: Flask, own_redis: OwnRedis, product: Product, fresh: Callable[..., Any]
 ) -> None:
     reads = Reads(reader, f"/api/v1/products/{product.id}")
     owner = Owner(writer, product)
@@ -144,8 +142,7 @@ def test_a_write_whose_bump_cannot_land_while_copies_are_served_is_refused_and_c
     assert int(refused.headers["Retry-After"]) >= 1
     assert "nothing was changed" in refused.json["detail"]  # type: ignore[index]
     assert BUMP_TIMEOUT_S <= waited < BUMP_TIMEOUT_S + 1.5
-    db.session.rollback()
-    assert db.session.get(Product, product.id).price == Decimal("40.00")  # type: ignore[union-attr]
+    assert fresh(Product, product.id).price == Decimal("40.00")
     assert _price(reads.once().text) == "40.00"  # the truth: nothing was written
 
     time.sleep(BUMP_TIMEOUT_S * 1.6)  # the pause is over
@@ -155,7 +152,7 @@ def test_a_write_whose_bump_cannot_land_while_copies_are_served_is_refused_and_c
 
 
 def test_a_dashboard_write_refused_by_a_stalled_cache_says_so_on_a_page(
-    writer: Flask, own_redis: OwnRedis, product: Product
+    writer: Flask, own_redis: OwnRedis, product: Product, fresh: Callable[..., Any]
 ) -> None:
     from tests.pages.conftest import Auth, post
 
@@ -169,8 +166,7 @@ def test_a_dashboard_write_refused_by_a_stalled_cache_says_so_on_a_page(
     )
     assert page.status_code == 503 and int(page.headers["Retry-After"]) >= 1, page.text[:300]
     assert "try again in a few seconds" in page.get_data(as_text=True)
-    db.session.rollback()
-    assert db.session.get(Product, product.id).deleted_at is None  # type: ignore[union-attr]
+    assert fresh(Product, product.id).deleted_at is None
 
 
 def test_a_frozen_cache_keeps_writes_working_and_no_process_serves_a_copy_it_may_have_missed(

@@ -6,18 +6,16 @@ these tests pin what makes them flat: bounded counts, bounded ranking, no sequen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from shopapp.auth.models import User
 from shopapp.extensions import db
 from shopapp.products import services
 from shopapp.products.services import CatalogQuery, search_catalog
+from tests.conftest import QueryLog
 from tests.test_search import bulk_up_for_the_planner
 
 
@@ -36,7 +34,7 @@ def page_facts(page: int, sort: str) -> tuple[int, bool, int, bool, list[str]]:
     return found.total, found.total_is_lower_bound, found.pages, found.has_next, [p.name for p in found.items]
 
 
-@pytest.mark.usefixtures("candles")
+@pytest.mark.usefixtures("app_ctx", "candles")
 def test_beyond_the_threshold_the_total_is_a_lower_bound_and_paging_goes_on():
     pages = [page_facts(n, "newest") for n in (1, 2, 3, 4)]
     assert [facts[:4] for facts in pages] == [
@@ -48,7 +46,7 @@ def test_beyond_the_threshold_the_total_is_a_lower_bound_and_paging_goes_on():
     assert [name for facts in pages for name in facts[4]] == [f"Candle {n}" for n in range(6, -1, -1)]
 
 
-@pytest.mark.usefixtures("candles")
+@pytest.mark.usefixtures("app_ctx", "candles")
 def test_beyond_the_threshold_relevance_ranks_a_sample_of_that_size():
     first, second, third = (page_facts(n, "relevance") for n in (1, 2, 3))
     assert first[:4] == (3, True, 2, True) and second[:4] == (4, True, 2, False)
@@ -71,7 +69,7 @@ def test_the_api_and_the_page_say_when_the_total_is_a_lower_bound(client, monkey
     assert 'rel="next"' in html
 
 
-def test_exact_totals_below_the_threshold(make_shop, make_product):
+def test_exact_totals_below_the_threshold(make_shop, make_product, app_ctx):
     shop = make_shop()
     for n in range(4):
         make_product(shop=shop, name=f"Lamp {n}")
@@ -79,28 +77,15 @@ def test_exact_totals_below_the_threshold(make_shop, make_product):
     assert (page.total, page.total_is_lower_bound, page.pages) == (4, False, 2)
 
 
-@contextmanager
-def recorded_statements() -> Iterator[list[tuple[str, Any]]]:
-    statements: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def plans(query: CatalogQuery) -> list[dict[str, Any]]:
+def plans(queries: QueryLog, query: CatalogQuery) -> list[dict[str, Any]]:
     """PostgreSQL's plan (EXPLAIN's JSON) of every statement the catalog sends for ``query``."""
-    with recorded_statements() as statements:
-        search_catalog(query)
+    queries.clear()
+    search_catalog(query)
+    sent = list(queries)
     connection = db.session.connection()
     return [
         connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()[0]["Plan"]
-        for statement, parameters in statements
+        for statement, parameters in sent
     ]
 
 
@@ -141,7 +126,9 @@ FILTERED = {"category_id": "the parent", "min_price": Decimal("2"), "max_price":
     ],
     ids=["search", "search by price", "newest", "price_asc", "price_desc", "name", "filtered", "filtered newest"],
 )
-def test_search_filters_and_sorts_never_read_the_whole_products_table(fields, make_shop, make_category, make_product):
+def test_search_filters_and_sorts_never_read_the_whole_products_table(
+    app_ctx, fields, make_shop, make_category, make_product, queries
+):
     shop, category = make_shop(), make_category()
     child = make_category(db.session.get(User, category.owner_id), name="Smaller things", parent_id=category.id)
     for n in range(30):
@@ -149,6 +136,6 @@ def test_search_filters_and_sorts_never_read_the_whole_products_table(fields, ma
     bulk_up_for_the_planner(shop.id)
     if "category_id" in fields:
         fields = {**fields, "category_id": category.id}
-    for plan in plans(CatalogQuery(**fields)):
+    for plan in plans(queries, CatalogQuery(**fields)):
         assert not whole_table_scans(plan), plan
     db.session.rollback()

@@ -12,6 +12,8 @@ from shopapp.products import services as products
 from shopapp.products.services import CatalogQuery
 from shopapp.shops import services as shops
 
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
+
 
 def test_shop_lifecycle_and_ownership(make_user):
     owner, other = make_user(), make_user()

@@ -19,7 +19,7 @@ from shopapp.core.pagination import MAX_ROWS_DEEP, check_page, last_page
 from shopapp.products.forms import CATALOG_PER_PAGE
 from tests.api.conftest import assert_problem
 from tests.conftest import base_config
-from tests.pages.conftest import OwnContextClient, csrf_token
+from tests.pages.conftest import csrf_token
 
 LIMIT = 3
 LOW_LIMITS = {
@@ -43,12 +43,6 @@ def hops(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def app_config(database_url: str, tmp_path: Path, hops: int) -> dict[str, Any]:
     return base_config(database_url, tmp_path, PROXY_FIX_HOPS=hops, **LOW_LIMITS)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    app.test_client_class = OwnContextClient
-    return app.test_client()
 
 
 Send = Callable[[FlaskClient, dict[str, str]], TestResponse]

@@ -17,17 +17,18 @@ CONTACT_EMAIL = "hello@shop.example"
 
 
 @pytest.fixture
-def catalog(make_user, make_shop, make_product, make_category):  # type: ignore[no-untyped-def]
+def catalog(app, make_user, make_shop, make_product, make_category):  # type: ignore[no-untyped-def]
     owner = make_user(email=ACCOUNT_EMAIL, name="Olga Owner")
     shop = make_shop(owner, name="Olga's", email=CONTACT_EMAIL)
     category = make_category(owner, name="Lamps")
     product = make_product(shop, name="Desk lamp", category_id=category.id)
     gone_product = make_product(shop, name="Withdrawn lamp", category_id=category.id)
-    products.delete_product(owner, gone_product.id)
     gone_shop = make_shop(owner, name="Closed shop")
     make_product(gone_shop, name="Orphaned lamp")
-    shops.delete_shop(owner, gone_shop.id)
-    db.session.commit()
+    with app.app_context():
+        products.delete_product(owner, gone_product.id)
+        shops.delete_shop(owner, gone_shop.id)
+        db.session.commit()
     return {"owner": owner, "shop": shop, "category": category, "product": product, "gone": gone_product}
 
 

@@ -14,6 +14,8 @@ from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.models import Product
 
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
+
 
 def test_duplicate_email_in_any_case_is_a_conflict(make_user):
     make_user(email="a@x.com")

@@ -173,7 +173,7 @@ def test_the_intro_counts_the_postgresql_only_tests_and_names_their_files() -> N
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "postgres_only", "-p", "no:cacheprovider"],
         cwd=ROOT,
-        # Collection only: nothing connects, the URL just makes it a PostgreSQL run, which deselects nothing.
+        # Collection only: nothing connects, the URL makes it a PostgreSQL run, which keeps the postgres_only tests.
         env={**os.environ, "TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/collection_only"},
         capture_output=True,
         text=True,

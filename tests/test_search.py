@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, event, text
+from sqlalchemy import Select, text
 
 from shopapp.extensions import db
 from shopapp.products import services as products
@@ -17,6 +15,8 @@ from shopapp.products.models import ProductImage
 from shopapp.products.search import MAX_TERMS, apply_search, prepare_search, search_terms
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
+
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
 
 
 def names(q: str | None, **query: object) -> list[str]:
@@ -220,21 +220,7 @@ def test_search_with_filters_sorts_and_pages(make_user, make_shop, make_category
     assert "Pan" not in seen
 
 
-@contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def test_a_search_page_is_one_query(make_shop, make_product):
+def test_a_search_page_is_one_query(make_shop, make_product, queries):
     """The page, its count, and every product's shop, category and images (in their order) in one round trip."""
     shop = make_shop()
     for i in range(12):
@@ -247,12 +233,12 @@ def test_a_search_page_is_one_query(make_shop, make_product):
             )
     db.session.commit()
     db.session.expunge_all()
-    with counting_queries() as statements:
-        page = search_catalog(CatalogQuery(q="candle", per_page=10))
-        assert [p.shop.name for p in page.items] == ["Test Shop"] * 10
-        assert [[image.position for image in p.images] for p in page.items] == [[0, 1]] * 10
+    queries.clear()
+    page = search_catalog(CatalogQuery(q="candle", per_page=10))
+    assert [p.shop.name for p in page.items] == ["Test Shop"] * 10
+    assert [[image.position for image in p.images] for p in page.items] == [[0, 1]] * 10
     assert page.total == 12 and page.has_next
-    assert len(statements) == 1
+    assert len(queries) == 1
 
 
 def bulk_up_for_the_planner(shop_id: int) -> None:

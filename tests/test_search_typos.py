@@ -12,7 +12,9 @@ from shopapp.products import services as products
 from shopapp.products.search import apply_search, prepare_search
 from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
-from tests.test_search import bulk_up_for_the_planner, counting_queries, names, query_plan
+from tests.test_search import bulk_up_for_the_planner, names, query_plan
+
+pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
 
 # What only the typo fallback's SQL contains: the operator on PostgreSQL, the trigram table on SQLite.
 FALLBACK_MARK = "<<%" if ON_POSTGRES else "product_trgm"
@@ -58,21 +60,21 @@ def test_the_closest_name_ranks_first(catalog):
 
 
 @pytest.mark.usefixtures("catalog")
-def test_a_correct_word_never_takes_the_typo_path():
+def test_a_correct_word_never_takes_the_typo_path(queries):
     """The exact results stand, even when the filters leave nothing ("Feather Pillow" is close to leather on SQLite)."""
-    with counting_queries() as statements:
-        assert names("leather") == ["Leather Belt", "Leather Wallet"]
-        assert names("leather", max_price=Decimal("20")) == []
-        assert names("pillow", sort="name") == ["Feather Pillow"]
-    assert not [s for s in statements if FALLBACK_MARK in s], statements
+    queries.clear()
+    assert names("leather") == ["Leather Belt", "Leather Wallet"]
+    assert names("leather", max_price=Decimal("20")) == []
+    assert names("pillow", sort="name") == ["Feather Pillow"]
+    assert not [s for s in queries.sql if FALLBACK_MARK in s], queries.sql
 
 
 @pytest.mark.usefixtures("catalog")
-def test_a_typo_takes_two_more_queries_than_an_exact_search():
-    with counting_queries() as statements:
-        assert names("heirlom", per_page=1) == ["Heirloom Vase"]
+def test_a_typo_takes_two_more_queries_than_an_exact_search(queries):
+    queries.clear()
+    assert names("heirlom", per_page=1) == ["Heirloom Vase"]
     # exact page with its count (empty), exact matches regardless of filters (0), typo page with its count and images
-    assert [FALLBACK_MARK in s for s in statements] == [False, False, True]
+    assert [FALLBACK_MARK in s for s in queries.sql] == [False, False, True]
 
 
 def test_typo_results_are_filtered_sorted_paged_and_counted(make_shop, make_product, catalog):

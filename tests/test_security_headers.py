@@ -34,10 +34,8 @@ def test_json_responses_get_a_locked_down_policy(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_hsts_only_in_production(app_config):
-    from shopapp import create_app
-
-    prod = create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": "k" * 40})
+def test_hsts_only_in_production(make_app, app_config):
+    prod = make_app({**app_config, "APP_ENV": "production", "SECRET_KEY": "k" * 40})
     assert "max-age=31536000" in prod.test_client().get("/healthz").headers["Strict-Transport-Security"]
-    dev = create_app(app_config)
+    dev = make_app(app_config)
     assert "Strict-Transport-Security" not in dev.test_client().get("/healthz").headers

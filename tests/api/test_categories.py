@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import assert_problem, snapshot
+from tests.api.conftest import assert_problem
+from tests.conftest import loaded
 
 
 def test_create_a_tree(api, owner):
@@ -57,7 +58,7 @@ def test_delete_category_only_when_unused(api, owner, make_category, make_shop, 
     assert_problem(api.get(f"/categories/{root.id}"), 404)
 
 
-def test_only_the_creator_changes_a_category(api, owner, other, make_category):
+def test_only_the_creator_changes_a_category(api, owner, other, make_category, snapshot):
     category = make_category(owner, name="Mine")
     before = snapshot(category)
     assert_problem(api.patch(f"/categories/{category.id}", as_=other, json={"name": "Theirs"}), 403)
@@ -70,7 +71,7 @@ def test_only_the_creator_changes_a_category(api, owner, other, make_category):
 # or deletes it; and a delete cannot be blocked by other owners: their products move up to the parent.
 
 
-def test_another_owner_cannot_hang_a_subcategory_under_mine(api, owner, other, make_category):
+def test_another_owner_cannot_hang_a_subcategory_under_mine(api, owner, other, make_category, snapshot):
     kitchen = make_category(owner, name="Kitchen")
     before = snapshot(kitchen)
     body = assert_problem(api.post("/categories", as_=other, json={"name": "Spam", "parent_id": kitchen.id}), 403)
@@ -121,22 +122,23 @@ def test_my_own_live_products_still_block_my_delete(api, owner, other, make_cate
     assert api.delete(f"/categories/{kitchen.id}", as_=owner).status_code == 204
 
 
-def _hung_before_the_rule(owner, name, parent):  # type: ignore[no-untyped-def]
+def _hung_before_the_rule(app, owner, name, parent):  # type: ignore[no-untyped-def]
     """A subcategory another owner hung under ``parent`` while that was still allowed."""
     from shopapp.categories.models import Category
     from shopapp.extensions import db
 
-    category = Category(owner_id=owner.id, name=name, slug=name.lower(), parent_id=parent.id)
-    db.session.add(category)
-    db.session.commit()
-    return category
+    with app.app_context():
+        category = Category(owner_id=owner.id, name=name, slug=name.lower(), parent_id=parent.id)
+        db.session.add(category)
+        db.session.commit()
+        return loaded(category)
 
 
-def test_subcategories_hung_before_the_rule_cannot_block_my_delete(api, owner, other, make_category):
+def test_subcategories_hung_before_the_rule_cannot_block_my_delete(api, owner, other, make_category, app):
     make_category(owner, name="Spam")
     kitchen = make_category(owner, name="Kitchen")
-    spam = _hung_before_the_rule(other, "Spam", kitchen)
-    ham = _hung_before_the_rule(other, "Ham", kitchen)
+    spam = _hung_before_the_rule(app, other, "Spam", kitchen)
+    ham = _hung_before_the_rule(app, other, "Ham", kitchen)
     # Their legacy child may leave, or change its description, but not take another name under my category.
     assert_problem(api.patch(f"/categories/{ham.id}", as_=other, json={"name": "Mugs"}), 403)
     assert api.patch(f"/categories/{ham.id}", as_=other, json={"description": "ok"}).status_code == 200

@@ -3,14 +3,11 @@ the body's type errors, each once, with the service's words; nothing is written.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
-from shopapp.extensions import db
 from shopapp.products.models import Product
 from shopapp.shops.models import Shop
-from tests.api.conftest import assert_problem, snapshot
+from tests.api.conftest import assert_problem
 
 
 def _errors(body: dict) -> dict[str | None, str]:
@@ -19,21 +16,16 @@ def _errors(body: dict) -> dict[str | None, str]:
     return messages
 
 
-def _count(model: type) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def test_a_new_product_with_three_bad_values_names_all_three(api, owner, make_shop):
+def test_a_new_product_with_three_bad_values_names_all_three(api, owner, make_shop, row_count):
     shop = make_shop(owner)
     response = api.post("/products", as_=owner, json={"shop_id": shop.id, "name": "", "price": "-1", "stock": -1})
     body = assert_problem(response, 422, "name", "price", "stock")
     assert body["detail"] == "Some values are invalid; see errors."
     assert _errors(body) == {"name": "must not be empty", "price": "must be at least 0", "stock": "must be at least 0"}
-    assert _count(Product) == 0
+    assert row_count(Product) == 0
 
 
-def test_registering_with_three_bad_values_names_all_three(api):
+def test_registering_with_three_bad_values_names_all_three(api, row_count):
     response = api.post("/users/register", json={"email": "not an email", "password": "short", "name": ""})
     body = assert_problem(response, 422, "email", "password", "name")
     assert _errors(body) == {
@@ -41,7 +33,7 @@ def test_registering_with_three_bad_values_names_all_three(api):
         "password": "must be 8 to 128 characters",
         "name": "must not be empty",
     }
-    assert _count(User) == 0
+    assert row_count(User) == 0
 
 
 def test_missing_references_are_named_beside_the_bad_values(api, owner):
@@ -63,7 +55,7 @@ def test_missing_required_fields_and_bad_values_come_together(api, owner, make_s
     assert _errors(body) == {"name": "is required", "price": "must be a number such as 19.99", "stock": "is required"}
 
 
-def test_type_errors_and_rule_problems_of_other_fields_come_in_one_answer(api, owner, make_shop):
+def test_type_errors_and_rule_problems_of_other_fields_come_in_one_answer(api, owner, make_shop, row_count):
     shop = make_shop(owner)
     data = {"shop_id": shop.id, "name": " ", "price": "-1", "stock": "5", "is_active": "yes", "owner_id": 1}
     fields = ("name", "price", "stock", "is_active", "owner_id")
@@ -85,10 +77,10 @@ def test_type_errors_and_rule_problems_of_other_fields_come_in_one_answer(api, o
         "password": "must be a string",
         "name": "must not contain invisible characters",
     }
-    assert _count(Product) == 0 and _count(User) == 1
+    assert row_count(Product) == 0 and row_count(User) == 1
 
 
-def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category):
+def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category, row_count):
     response = api.post("/shops", as_=owner, json={"name": "", "email": "shop at", "phone": "call me", "x": 1})
     body = assert_problem(response, 422, "name", "email", "phone", "x")
     assert _errors(body) == {
@@ -104,7 +96,7 @@ def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category):
         "description": "must be at most 5000 characters",
         "parent_id": "refers to a category that does not exist",
     }
-    assert _count(Shop) == 0 and _count(Category) == 0
+    assert row_count(Shop) == 0 and row_count(Category) == 0
 
     category = make_category(owner, name="Kitchen")
     response = api.patch(f"/categories/{category.id}", as_=owner, json={"name": "", "parent_id": category.id})
@@ -112,7 +104,7 @@ def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category):
     assert _errors(body) == {"name": "must not be empty", "parent_id": "would put the category inside itself"}
 
 
-def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, make_shop, make_product):
+def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, make_shop, make_product, snapshot):
     shop = make_shop(owner, name="Mine")
     product = make_product(shop, name="Mug", price="2.00", stock=3)
     before, shop_before = snapshot(product), snapshot(shop)
@@ -128,12 +120,12 @@ def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, mak
     assert snapshot(shop) == shop_before
 
 
-def test_a_refusal_of_the_whole_request_wins_over_bad_values(api, owner, other, make_shop):
+def test_a_refusal_of_the_whole_request_wins_over_bad_values(api, owner, other, make_shop, row_count):
     """Another owner's shop is a 403 whatever else is wrong: fixing the values would not help."""
     theirs = make_shop(other, name="Theirs")
     response = api.post("/products", as_=owner, json={"shop_id": theirs.id, "name": "", "price": "-1", "stock": -1})
     assert assert_problem(response, 403)["detail"] == "You can only put products in your own shops."
-    assert _count(Product) == 0
+    assert row_count(Product) == 0
 
 
 def test_a_taken_email_is_a_409_once_the_values_are_valid(api, make_user):

@@ -101,7 +101,7 @@ def test_several_images_are_all_or_none_and_every_bad_file_is_named(app, api, ow
     )
     body = assert_problem(response, 422, "image.1", "alt.2", "image.3")
     assert {e["field"]: e["message"] for e in body["errors"]}["alt.2"] == "must be at most 300 characters"
-    assert rows() == 0 and stored(app) == []
+    assert rows(app) == 0 and stored(app) == []
 
 
 def test_several_images_beyond_the_ten_image_limit_are_409_and_nothing_is_added(
@@ -114,18 +114,18 @@ def test_several_images_beyond_the_ten_image_limit_are_409_and_nothing_is_added(
         many(api, product, owner, ("x.webp", files.webp()), ("y.webp", files.webp()), ("z.webp", files.webp())), 409
     )
     assert "it has 8, so 2 more can be added" in body["detail"]
-    assert rows() == 8 and stored(app) == before
+    assert rows(app) == 8 and stored(app) == before
 
 
-def test_alt_texts_must_match_the_images_one_for_one(api, owner, make_shop, make_product):
+def test_alt_texts_must_match_the_images_one_for_one(api, owner, make_shop, make_product, app):
     product = make_product(shop=make_shop(owner))
     response = many(api, product, owner, ("a.webp", files.webp()), ("b.webp", files.webp()), alts=["only one"])
     body = assert_problem(response, 422, "alt")
     assert "2 images, 1 alt texts" in body["errors"][0]["message"]
-    assert rows() == 0
+    assert rows(app) == 0
 
 
-def test_a_second_image_part_in_upload_image_is_422_never_dropped(api, owner, make_shop, make_product):
+def test_a_second_image_part_in_upload_image_is_422_never_dropped(api, owner, make_shop, make_product, app):
     product = make_product(shop=make_shop(owner))
     response = api.post(
         f"/products/{product.id}/upload-image",
@@ -135,7 +135,7 @@ def test_a_second_image_part_in_upload_image_is_422_never_dropped(api, owner, ma
     )
     body = assert_problem(response, 422, "image")
     assert "at most 1 image" in body["errors"][0]["message"]
-    assert rows() == 0
+    assert rows(app) == 0
 
 
 def test_a_body_over_the_limit_is_413_in_the_apps_words_before_it_is_read(
@@ -148,7 +148,7 @@ def test_a_body_over_the_limit_is_413_in_the_apps_words_before_it_is_read(
     assert assert_problem(upload(api, product, owner, big), 413)["detail"] == "The image is larger than 100 KB."
     several = assert_problem(many(api, product, owner, *[(f"{n}.jpg", big) for n in range(5)]), 413)
     assert several["detail"] == "The upload is too large: at most 10 images of up to 100 KB each."
-    assert rows() == 0 and stored(app) == []
+    assert rows(app) == 0 and stored(app) == []
 
 
 def test_one_file_over_the_limit_among_several_is_413_naming_it(app, api, owner, make_shop, make_product):
@@ -159,7 +159,7 @@ def test_one_file_over_the_limit_among_several_is_413_naming_it(app, api, owner,
     )
     assert body["detail"] == "The image is larger than 200 KB."
     assert body["errors"] == [{"field": "image.1", "message": "The image is larger than 200 KB."}]
-    assert rows() == 0 and stored(app) == []
+    assert rows(app) == 0 and stored(app) == []
 
 
 def test_alt_text_is_edited_after_upload(api, owner, other, make_shop, make_product):

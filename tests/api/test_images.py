@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from shopapp.extensions import db
-from shopapp.media import services as media
 from shopapp.products.models import ProductImage
 from tests.api.conftest import assert_problem
 from tests.media import files
@@ -32,9 +31,9 @@ def stored(app) -> list[Path]:
     return sorted(root.rglob("*.webp")) if root.exists() else []
 
 
-def rows() -> int:
-    db.session.expire_all()
-    return db.session.query(ProductImage).count()
+def rows(app) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.query(ProductImage).count()
 
 
 def test_upload_returns_the_image_and_the_product_lists_it(api, client, owner, make_shop, make_product):
@@ -73,14 +72,14 @@ def test_bad_images_are_422_and_leave_nothing(app, api, owner, make_shop, make_p
     product = make_product(shop=make_shop(owner))
     response = upload(api, product, owner, BAD[case]())
     assert_problem(response, 422, "image")
-    assert rows() == 0 and stored(app) == []
+    assert rows(app) == 0 and stored(app) == []
 
 
 def test_too_large_is_413_before_processing(app, api, owner, make_shop, make_product, monkeypatch):
     product = make_product(shop=make_shop(owner))
     monkeypatch.setattr("shopapp.media.services.process_image", lambda *a: pytest.fail("processed"))
     assert_problem(upload(api, product, owner, os.urandom(11 * 1024 * 1024)), 413)
-    assert rows() == 0 and stored(app) == []
+    assert rows(app) == 0 and stored(app) == []
 
 
 def test_wrong_body_types_and_fields(api, owner, make_shop, make_product):
@@ -103,13 +102,12 @@ def test_eleventh_image_is_409(app, api, owner, make_shop, make_product):
         assert upload(api, product, owner, files.webp((100 + n, 90))).status_code == 201
     before = stored(app)
     assert_problem(upload(api, product, owner, files.webp((300, 300))), 409)
-    assert rows() == 10 and stored(app) == before
+    assert rows(app) == 10 and stored(app) == before
 
 
-def test_ownership_for_every_image_endpoint(app, api, owner, other, make_shop, make_product):
+def test_ownership_for_every_image_endpoint(app, api, owner, other, make_shop, make_product, make_image):
     product = make_product(shop=make_shop(owner))
-    image = media.add_image(owner, product.id, files.webp())
-    db.session.commit()
+    image = make_image(product)
     base = f"/products/{product.id}"
     for user, status in ((other, 403), (None, 401)):
         assert_problem(upload(api, product, user, files.jpeg()), status)
@@ -117,15 +115,16 @@ def test_ownership_for_every_image_endpoint(app, api, owner, other, make_shop, m
         assert_problem(api.post(f"{base}/images", as_=user, content_type="multipart/form-data", data=several), status)
         assert_problem(api.delete(f"{base}/images/{image.id}", as_=user), status)
         assert_problem(api.put(f"{base}/images/order", as_=user, json={"image_ids": [image.id]}), status)
-    assert rows() == 1 and len(stored(app)) == 3
+    assert rows(app) == 1 and len(stored(app)) == 3
 
 
-def test_an_image_of_another_product_cannot_be_deleted_through_mine(api, owner, other, make_shop, make_product):
+def test_an_image_of_another_product_cannot_be_deleted_through_mine(
+    api, owner, other, make_shop, make_product, app, make_image
+):
     mine, theirs = make_product(shop=make_shop(owner)), make_product(shop=make_shop(other))
-    their_image = media.add_image(other, theirs.id, files.webp())
-    db.session.commit()
+    their_image = make_image(theirs)
     assert_problem(api.delete(f"/products/{mine.id}/images/{their_image.id}", as_=owner), 404)
-    assert rows() == 1
+    assert rows(app) == 1
 
 
 def test_delete_and_reorder(app, api, owner, make_shop, make_product):

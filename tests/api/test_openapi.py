@@ -171,14 +171,15 @@ def test_create_operations_link_to_the_new_row(spec):
     assert "get_category" in spec["paths"]["/api/v1/categories"]["post"]["responses"]["201"]["links"]
 
 
-def _reset_catalog(keep: User | None) -> None:
+def _reset_catalog(app, keep: User | None) -> None:  # type: ignore[no-untyped-def]
     """Delete every row the API can create, except the ``keep`` user, and forget failed logins."""
-    db.session.execute(update(Category).values(parent_id=None))  # RESTRICT is checked row by row: children first
-    for model in (ProductImage, Product, Shop, Category):
-        db.session.execute(delete(model))
-    db.session.execute(delete(User).where(User.id != (keep.id if keep else 0)))
-    db.session.commit()
-    limiter.reset()
+    with app.app_context():
+        db.session.execute(update(Category).values(parent_id=None))  # RESTRICT is checked row by row: children first
+        for model in (ProductImage, Product, Shop, Category):
+            db.session.execute(delete(model))
+        db.session.execute(delete(User).where(User.id != (keep.id if keep else 0)))
+        db.session.commit()
+        limiter.reset()
 
 
 # Only the document's own links: schemathesis' inferred ones would also chain POST /shops into
@@ -209,7 +210,7 @@ def _run_stateful(app, token=None, keep: User | None = None) -> None:  # type: i
     class Scenario(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
             """Each scenario starts from the same rows, so a scenario replays the same (Hypothesis needs that)."""
-            _reset_catalog(keep=keep)
+            _reset_catalog(app, keep=keep)
 
     Scenario.run(
         settings=settings(

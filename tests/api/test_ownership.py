@@ -8,18 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from shopapp.categories import services as categories
 from shopapp.categories.models import Category
-from shopapp.extensions import db
-from shopapp.media import services as media
-from shopapp.products import services as products
 from shopapp.products.models import Product, ProductImage
-from shopapp.shops import services as shops
 from shopapp.shops.models import Shop
-from tests.api.conftest import snapshot
-from tests.media.files import webp
+from tests.conftest import World
 
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_users.py
@@ -27,23 +20,8 @@ PUBLIC = {("api.register", "POST"), ("api.login", "POST")}  # tested in test_use
 MULTIPART = {("api.upload_image", "POST"), ("api.upload_images", "POST")}
 
 
-def _row_counts() -> dict[str, int]:
-    return {
-        model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Shop, Product, Category, ProductImage)
-    }
-
-
-@dataclass
-class World:
-    """Owner A's live shop, product and category, plus a soft-deleted shop and product of A."""
-
-    shop: Any
-    product: Any
-    category: Any
-    deleted_shop: Any
-    deleted_product: Any
-    image: Any
+def _row_counts(row_count) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {model.__name__: row_count(model) for model in (Shop, Product, Category, ProductImage)}
 
 
 @dataclass(frozen=True)
@@ -135,41 +113,26 @@ def test_every_mutating_api_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(owner, make_shop, make_product, make_category) -> World:
-    shop = make_shop(owner, name="A's shop")
-    deleted_shop = make_shop(owner, name="A's old shop")
-    shops.delete_shop(owner, deleted_shop.id)
-    deleted_product = make_product(shop, name="Old mug")
-    products.delete_product(owner, deleted_product.id)
-    product = make_product(shop, name="Mug")
-    world = World(
-        shop=shop,
-        product=product,
-        category=categories.create_category(owner, {"name": "A's category"}),
-        deleted_shop=deleted_shop,
-        deleted_product=deleted_product,
-        image=media.add_image(owner, product.id, webp()),
-    )
-    db.session.commit()
-    return world
+def world(make_world, owner) -> World:  # type: ignore[no-untyped-def]
+    return make_world(owner)
 
 
 @pytest.mark.parametrize("actor", ["owner", "other", "anonymous"])
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[1]} {r[0]}")
-def test_ownership_matrix(api, world, owner, other, route, actor):
+def test_ownership_matrix(api, world, owner, other, snapshot, row_count, route, actor):
     case = CASES[route]
     method = route[1]
     as_ = {"owner": owner, "other": other, "anonymous": None}[actor]
     expected = {"owner": case.owner, "other": case.other, "anonymous": case.anonymous}[actor]
     target = case.target(world) if case.target else None
     before = snapshot(target) if target is not None else None
-    counts = _row_counts()
+    counts = _row_counts(row_count)
 
     response = api.call(method, case.path(world), as_=as_, json=case.body(world))
 
     assert response.status_code == expected, response.get_data(as_text=True)
     if expected >= 400:
         assert response.mimetype == "application/problem+json"
-        assert _row_counts() == counts  # nothing created or removed
+        assert _row_counts(row_count) == counts  # nothing created or removed
         if target is not None:
             assert snapshot(target) == before

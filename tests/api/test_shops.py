@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import assert_problem, snapshot
+from tests.api.conftest import assert_problem
 
 SHOP_FIELDS = {
     "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active",
@@ -89,7 +89,7 @@ def test_delete_and_restore_shop(api, owner, make_shop, make_product):
     assert again["detail"] == "This shop is not deleted."
 
 
-def test_restoring_a_shop_that_is_not_deleted_is_409(api, owner, other, make_shop):
+def test_restoring_a_shop_that_is_not_deleted_is_409(api, owner, other, make_shop, snapshot):
     live, inactive = make_shop(owner, name="Live"), make_shop(owner, name="Closed", is_active=False)
     for shop in (live, inactive):
         before = snapshot(shop)
@@ -101,7 +101,7 @@ def test_restoring_a_shop_that_is_not_deleted_is_409(api, owner, other, make_sho
     assert_problem(api.post(f"/shops/{inactive.id}/restore", as_=other), 404)
 
 
-def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop):
+def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop, snapshot):
     shop = make_shop(owner, name="Mine")
     before = snapshot(shop)
     assert_problem(api.patch(f"/shops/{shop.id}", as_=other, json={"name": "Stolen"}), 403)

@@ -12,6 +12,7 @@ import pytest
 
 from shopapp.auth import services as auth
 from shopapp.auth import tokens
+from shopapp.auth.models import User
 from shopapp.core.db import utcnow
 from shopapp.extensions import db
 from tests.api.conftest import assert_problem
@@ -98,8 +99,10 @@ def test_scheme_is_case_insensitive(api, owner):
         pytest.param(lambda u: "Bearer " + "A" * 5000, id="huge"),
     ],
 )
-def test_bad_tokens_are_401(api, owner, make_header):
-    assert_problem(_me(api, make_header(owner)), 401)
+def test_bad_tokens_are_401(app, api, owner, make_header):
+    with app.app_context():  # the signing key is the app's
+        header = make_header(owner)
+    assert_problem(_me(api, header), 401)
 
 
 def test_token_in_query_string_is_refused(api, owner):
@@ -116,17 +119,19 @@ def test_expired_by_moving_the_clock(api, owner, monkeypatch):
     assert_problem(api.get("/users/me", headers=header), 401)
 
 
-def test_password_change_revokes_tokens(api, owner):
+def test_password_change_revokes_tokens(app, api, owner):
     header = api.auth(owner)
-    auth.change_password(owner, DEFAULT_PASSWORD, "a brand new password")
-    db.session.commit()
+    with app.app_context():
+        auth.change_password(db.session.get(User, owner.id), DEFAULT_PASSWORD, "a brand new password")
+        db.session.commit()
     assert_problem(api.get("/users/me", headers=header), 401)
 
 
-def test_deactivation_revokes_tokens_even_at_the_same_version(api, owner):
+def test_deactivation_revokes_tokens_even_at_the_same_version(app, api, owner):
     header = api.auth(owner)
-    owner.is_active = False
-    db.session.commit()
+    with app.app_context():
+        db.session.get(User, owner.id).is_active = False
+        db.session.commit()
     assert_problem(api.get("/users/me", headers=header), 401)
 
 

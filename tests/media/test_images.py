@@ -33,7 +33,7 @@ def open_rendition(app, image: ProductImage, rendition: str = "large") -> Image.
     return Image.open(io.BytesIO(path.read_bytes()))
 
 
-def test_jpeg_with_exif_orientation_and_gps_comes_back_upright_and_clean(app, make_product):
+def test_jpeg_with_exif_orientation_and_gps_comes_back_upright_and_clean(app, make_product, app_ctx):
     product = make_product()
     original = files.jpeg((640, 480), orientation=6, gps=True)
     image = media.add_image(product.shop.owner, product.id, original, alt="Front view")
@@ -50,7 +50,7 @@ def test_jpeg_with_exif_orientation_and_gps_comes_back_upright_and_clean(app, ma
     assert b"SpyCam" not in raw and raw != original
 
 
-def test_thumbnails_are_made_for_cards_and_gallery(app, make_product):
+def test_thumbnails_are_made_for_cards_and_gallery(app, make_product, app_ctx):
     product = make_product()
     image = media.add_image(product.shop.owner, product.id, files.jpeg((3000, 2000)))
     db.session.commit()
@@ -61,7 +61,7 @@ def test_thumbnails_are_made_for_cards_and_gallery(app, make_product):
     assert len(stored_files(app)) == 3
 
 
-def test_png_with_transparency_and_webp_are_accepted(app, make_product):
+def test_png_with_transparency_and_webp_are_accepted(app, make_product, app_ctx):
     product = make_product()
     owner = product.shop.owner
     png = media.add_image(owner, product.id, files.png_with_alpha())
@@ -86,7 +86,7 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
-def test_bad_uploads_are_refused_fast_and_leave_nothing(app, make_product, case):
+def test_bad_uploads_are_refused_fast_and_leave_nothing(app, make_product, case, app_ctx):
     make, error = REFUSED[case]
     product = make_product()
     data = make()
@@ -100,7 +100,7 @@ def test_bad_uploads_are_refused_fast_and_leave_nothing(app, make_product, case)
     assert stored_files(app) == []
 
 
-def test_the_bomb_is_refused_before_decoding(make_product):
+def test_the_bomb_is_refused_before_decoding(make_product, app_ctx):
     product = make_product()
     data = files.png_bomb()
     assert len(data) < 1024
@@ -108,7 +108,7 @@ def test_the_bomb_is_refused_before_decoding(make_product):
         media.add_image(product.shop.owner, product.id, data)
 
 
-def test_an_eleventh_image_is_a_conflict(app, make_product):
+def test_an_eleventh_image_is_a_conflict(app, make_product, app_ctx):
     product = make_product()
     owner = product.shop.owner
     for n in range(10):
@@ -121,7 +121,7 @@ def test_an_eleventh_image_is_a_conflict(app, make_product):
     assert image_rows() == 10 and stored_files(app) == before
 
 
-def test_another_owners_product_is_refused(app, make_user, make_product):
+def test_another_owners_product_is_refused(app, make_user, make_product, app_ctx):
     product = make_product()
     intruder = make_user()
     with pytest.raises(Forbidden):
@@ -130,7 +130,7 @@ def test_another_owners_product_is_refused(app, make_user, make_product):
     assert image_rows() == 0 and stored_files(app) == []
 
 
-def test_files_of_a_rolled_back_upload_are_removed(app, make_product):
+def test_files_of_a_rolled_back_upload_are_removed(app, make_product, app_ctx):
     product = make_product()
     media.add_image(product.shop.owner, product.id, files.webp())
     assert len(stored_files(app)) == 3
@@ -138,7 +138,7 @@ def test_files_of_a_rolled_back_upload_are_removed(app, make_product):
     assert stored_files(app) == [] and image_rows() == 0
 
 
-def test_deleted_image_files_go_only_after_commit(app, make_product):
+def test_deleted_image_files_go_only_after_commit(app, make_product, app_ctx):
     product = make_product()
     owner = product.shop.owner
     image = media.add_image(owner, product.id, files.webp())
@@ -152,7 +152,7 @@ def test_deleted_image_files_go_only_after_commit(app, make_product):
     assert stored_files(app) == [] and image_rows() == 0
 
 
-def test_identical_uploads_get_files_of_their_own(app, make_shop, make_product):
+def test_identical_uploads_get_files_of_their_own(app, make_shop, make_product, app_ctx):
     shop = make_shop()
     first, second = make_product(shop=shop), make_product(shop=shop)
     data = files.webp()
@@ -166,7 +166,9 @@ def test_identical_uploads_get_files_of_their_own(app, make_shop, make_product):
 
 
 @pytest.mark.postgres_only
-def test_a_rolled_back_upload_never_removes_files_a_concurrent_identical_upload_committed(app, make_shop, make_product):
+def test_a_rolled_back_upload_never_removes_files_a_concurrent_identical_upload_committed(
+    app, make_shop, make_product, app_ctx
+):
     """Two transactions at once (two app contexts, two sessions): one uploads, the other uploads the same
     picture and commits, then the first rolls back. (SQLite runs one writer at a time: no such overlap.)"""
     shop = make_shop()
@@ -181,7 +183,7 @@ def test_a_rolled_back_upload_never_removes_files_a_concurrent_identical_upload_
     assert len(stored_files(app)) == 3 and all(kept_key in name for name in stored_files(app))
 
 
-def test_a_file_shared_by_older_rows_is_kept_while_another_image_uses_it(app, make_shop, make_product):
+def test_a_file_shared_by_older_rows_is_kept_while_another_image_uses_it(app, make_shop, make_product, app_ctx):
     """Rows stored before each upload had files of its own may share them; deleting one keeps them."""
     shop = make_shop()
     first, second = make_product(shop=shop), make_product(shop=shop)
@@ -193,7 +195,7 @@ def test_a_file_shared_by_older_rows_is_kept_while_another_image_uses_it(app, ma
     assert len(stored_files(app)) == 3
 
 
-def test_delete_image_of_another_product_by_id_is_refused(make_user, make_shop, make_product):
+def test_delete_image_of_another_product_by_id_is_refused(make_user, make_shop, make_product, app_ctx):
     shop = make_shop()
     mine, other = make_product(shop=shop), make_product()
     image = media.add_image(other.shop.owner, other.id, files.webp())
@@ -202,7 +204,7 @@ def test_delete_image_of_another_product_by_id_is_refused(make_user, make_shop, 
         media.delete_image(shop.owner, mine.id, image.id)
 
 
-def test_reorder_images(make_product):
+def test_reorder_images(make_product, app_ctx):
     product = make_product()
     owner = product.shop.owner
     ids = [media.add_image(owner, product.id, files.webp((100 + n, 100))).id for n in range(3)]
@@ -217,10 +219,8 @@ def test_reorder_images(make_product):
     assert [i.position for i in media.reorder_images(owner, product.id, [ids[1], ids[0]])] == [0, 1]
 
 
-def test_media_is_served_with_cache_and_safety_headers(app, client, make_product):
-    product = make_product()
-    image = media.add_image(product.shop.owner, product.id, files.jpeg())
-    db.session.commit()
+def test_media_is_served_with_cache_and_safety_headers(app, client, make_product, make_image):
+    image = make_image(make_product(), files.jpeg())
     with app.test_request_context():
         url = media.image_urls(image)["small"]
     response = client.get(url)
@@ -241,10 +241,8 @@ def test_media_paths_outside_or_missing_are_404(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_media_gc_removes_orphans_only(app, runner, make_product):
-    product = make_product()
-    image = media.add_image(product.shop.owner, product.id, files.webp())
-    db.session.commit()
+def test_media_gc_removes_orphans_only(app, runner, make_product, make_image):
+    image = make_image(make_product())
     orphan = Path(app.config["MEDIA_ROOT"]) / "zz" / "zzzz-small.webp"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"old")

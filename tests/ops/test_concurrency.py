@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from shopapp.auth import services as auth
@@ -24,27 +23,17 @@ from tests.pages.conftest import csrf_token, post
 pytestmark = pytest.mark.postgres_only
 
 
-def run_at_once(app, jobs: list[Callable[[], object]]) -> list[str]:
-    """Run each job in its own thread, app context and transaction, all released together; their outcomes."""
+def at_once(jobs: list[Callable[[], str]]) -> list[str]:
+    """Run each job in a thread of its own, all released together; what each returned."""
     barrier = threading.Barrier(len(jobs))
     outcomes = [""] * len(jobs)
 
-    def worker(index: int, job: Callable[[], object]) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                job()
-                db.session.commit()
-                outcome = "ok"
-            except Conflict:
-                db.session.rollback()
-                outcome = "conflict"
-            except Exception as exc:
-                db.session.rollback()
-                outcome = f"error: {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-        outcomes[index] = outcome
+    def worker(index: int, job: Callable[[], str]) -> None:
+        barrier.wait()
+        try:
+            outcomes[index] = job()
+        except Exception as exc:
+            outcomes[index] = f"error: {type(exc).__name__}: {exc}"
 
     threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(jobs)]
     for thread in threads:
@@ -54,15 +43,37 @@ def run_at_once(app, jobs: list[Callable[[], object]]) -> list[str]:
     return outcomes
 
 
-def test_twenty_simultaneous_registrations_of_one_email_make_one_account(app):
+def run_at_once(app, jobs: list[Callable[[], object]]) -> list[str]:
+    """Run each job at once with the others, in its own app context and transaction; their outcomes."""
+
+    def in_transaction(job: Callable[[], object]) -> Callable[[], str]:
+        def run() -> str:
+            with app.app_context():
+                try:
+                    job()
+                    db.session.commit()
+                    return "ok"
+                except Conflict:
+                    db.session.rollback()
+                    return "conflict"
+                except Exception as exc:
+                    db.session.rollback()
+                    return f"error: {type(exc).__name__}: {exc}"
+
+        return run
+
+    return at_once([in_transaction(job) for job in jobs])
+
+
+def test_twenty_simultaneous_registrations_of_one_email_make_one_account(app, row_count):
     emails = ["a@x.com" if n % 2 else "A@X.com" for n in range(20)]
     jobs = [lambda e=e: auth.register(e, "a good password", "Racer") for e in emails]
     outcomes = Counter(run_at_once(app, jobs))
     assert outcomes == Counter({"ok": 1, "conflict": 19})
-    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert row_count(User) == 1
 
 
-def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app, make_product):
+def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app, make_product, fresh):
     product = make_product(stock=20)
     owner_id, product_id = product.shop.owner_id, product.id
     deltas = [-1] * 40 + [+1] * 10
@@ -73,8 +84,7 @@ def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app,
     outcomes = run_at_once(app, [lambda d=d: adjust(d) for d in deltas])
     assert set(outcomes) <= {"ok", "conflict"}, Counter(outcomes)
     accepted = [delta for delta, outcome in zip(deltas, outcomes, strict=True) if outcome == "ok"]
-    db.session.expire_all()
-    stored = db.session.get(Product, product_id)
+    stored = fresh(Product, product_id)
     # No update lost: the stock is exactly the start plus every accepted delta, and never went below 0.
     assert stored.stock == 20 + sum(accepted) >= 0
     assert stored.version == 1 + len(accepted)
@@ -84,49 +94,41 @@ def test_fifty_simultaneous_stock_adjustments_never_go_negative_or_get_lost(app,
 
 
 def over_http(app, requests: list[Callable[[FlaskClient], TestResponse]]) -> list[int]:
-    """Send each request from its own thread and client, all released together; their statuses."""
-    statuses = [0] * len(requests)
-
-    def job(index: int, send: Callable[[FlaskClient], TestResponse]) -> Callable[[], None]:
-        def run() -> None:
-            statuses[index] = send(app.test_client()).status_code
-
-        return run
-
-    outcomes = run_at_once(app, [job(i, send) for i, send in enumerate(requests)])
-    assert set(outcomes) == {"ok"}, Counter(outcomes)
-    return statuses
+    """Send each request at once with the others, from its own thread and client; their statuses."""
+    outcomes = at_once([lambda send=send: str(send(app.test_client()).status_code) for send in requests])
+    assert all(outcome.isdigit() for outcome in outcomes), Counter(outcomes)
+    return [int(outcome) for outcome in outcomes]
 
 
-def test_twenty_simultaneous_api_registrations_answer_one_201_and_nineteen_409(app):
+def test_twenty_simultaneous_api_registrations_answer_one_201_and_nineteen_409(app, row_count):
     body = {"password": "a good password", "name": "Racer"}
     bodies = [{**body, "email": "a@x.com" if n % 2 else "A@X.com"} for n in range(20)]
     statuses = over_http(app, [lambda c, b=b: c.post("/api/v1/users/register", json=b) for b in bodies])
     assert Counter(statuses) == Counter({201: 1, 409: 19})
-    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert row_count(User) == 1
 
 
-def test_fifty_simultaneous_api_stock_adjustments_are_atomic(app, make_product):
+def test_fifty_simultaneous_api_stock_adjustments_are_atomic(app, make_product, fresh):
     product = make_product(stock=20)
     product_id = product.id
-    headers = {"Authorization": f"Bearer {issue_access_token(product.shop.owner).access_token}"}
+    headers = _token_headers(app, product.shop.owner)
     deltas = [-1] * 40 + [+1] * 10
     url = f"/api/v1/products/{product_id}/stock"
     statuses = over_http(app, [lambda c, d=d: c.post(url, json={"delta": d}, headers=headers) for d in deltas])
     assert set(statuses) <= {200, 409}, Counter(statuses)
     accepted = sum(delta for delta, status in zip(deltas, statuses, strict=True) if status == 200)
-    db.session.expire_all()
-    assert db.session.get(Product, product_id).stock == 20 + accepted >= 0
+    assert fresh(Product, product_id).stock == 20 + accepted >= 0
     assert all(delta == -1 for delta, status in zip(deltas, statuses, strict=True) if status == 409)
 
 
-def _token_headers(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_access_token(user).access_token}"}
+def _token_headers(app, user: User) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return {"Authorization": f"Bearer {issue_access_token(user).access_token}"}
 
 
-def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_success_each(app, make_product):
+def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_success_each(app, make_product, fresh):
     product = make_product(stock=5)
-    product_id, headers = product.id, _token_headers(product.shop.owner)
+    product_id, headers = product.id, _token_headers(app, product.shop.owner)
     url = f"/api/v1/products/{product_id}"
     deletes = over_http(app, [lambda c: c.delete(url, headers=headers)] * 20)
     assert Counter(deletes) == Counter({204: 1, 404: 19})
@@ -136,15 +138,14 @@ def test_twenty_simultaneous_deletes_then_restores_of_one_product_answer_one_suc
         app, [lambda c: c.delete(url, headers=headers), lambda c: c.post(url + "/restore", headers=headers)] * 10
     )
     assert set(mixed) <= {200, 204, 404, 409}, Counter(mixed)
-    db.session.expire_all()
-    assert db.session.get(Product, product_id).stock == 5
+    assert fresh(Product, product_id).stock == 5
 
 
-def test_deletes_racing_stock_changes_never_fail_and_lose_nothing(app, make_product):
+def test_deletes_racing_stock_changes_never_fail_and_lose_nothing(app, make_product, fresh):
     """A delete (API or dashboard) meeting a stock change used to read a version the change had moved on: 500."""
     product = make_product(stock=50)
     owner, product_id = product.shop.owner, product.id
-    headers = _token_headers(owner)
+    headers = _token_headers(app, owner)
     pages = []
     for _ in range(3):
         page = app.test_client()
@@ -163,19 +164,17 @@ def test_deletes_racing_stock_changes_never_fail_and_lose_nothing(app, make_prod
     statuses = over_http(app, stock + api_delete + restore + [page_delete(*p) for p in pages])
     assert set(statuses) <= {200, 204, 302, 404, 409}, Counter(statuses)
     taken = statuses[:12].count(200)
-    db.session.expire_all()
-    assert db.session.get(Product, product_id).stock == 50 - taken
+    assert fresh(Product, product_id).stock == 50 - taken
 
 
-def test_twenty_simultaneous_patches_without_if_match_all_succeed_and_the_last_write_wins(app, make_product):
+def test_twenty_simultaneous_patches_without_if_match_all_succeed_and_the_last_write_wins(app, make_product, fresh):
     product = make_product(stock=1, price="1.00")
-    product_id, headers = product.id, _token_headers(product.shop.owner)
+    product_id, headers = product.id, _token_headers(app, product.shop.owner)
     url = f"/api/v1/products/{product_id}"
     prices = [f"{n}.00" for n in range(2, 22)]
     statuses = over_http(app, [lambda c, p=p: c.patch(url, json={"price": p}, headers=headers) for p in prices])
     assert Counter(statuses) == Counter({200: 20})
-    db.session.expire_all()
-    stored = db.session.get(Product, product_id)
+    stored = fresh(Product, product_id)
     assert f"{stored.price}" in prices and stored.version == 1 + 20
     stale = over_http(
         app, [lambda c: c.patch(url, json={"stock": 3}, headers={**headers, "If-Match": f'"{product_id}-1"'})] * 5

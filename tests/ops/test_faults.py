@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from shopapp import create_app
 from tests.conftest import base_config, migrate_to_head
 
 pytestmark = pytest.mark.postgres_only
@@ -88,9 +87,9 @@ def cluster() -> Iterator[PrivateCluster]:
 
 
 @pytest.mark.allow_5xx
-def test_database_outage_and_recovery(cluster: PrivateCluster, tmp_path: Path) -> None:
+def test_database_outage_and_recovery(cluster: PrivateCluster, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     migrate_to_head(cluster.url, tmp_path)
-    app = create_app(base_config(cluster.url, tmp_path, PROPAGATE_EXCEPTIONS=False))
+    app = make_app(base_config(cluster.url, tmp_path, PROPAGATE_EXCEPTIONS=False))
     client = app.test_client()
     assert client.get("/readyz").status_code == 200
     assert client.get("/").status_code == 200
@@ -124,7 +123,3 @@ def test_database_outage_and_recovery(cluster: PrivateCluster, tmp_path: Path) -
         assert time.monotonic() < deadline, "the app did not recover within 10 s of the database returning"
         time.sleep(0.2)
     assert client.get("/readyz").status_code == 200
-    with app.app_context():
-        from shopapp.extensions import db
-
-        db.engine.dispose()

@@ -17,7 +17,6 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from shopapp import create_app
 from tests.conftest import DEFAULT_PASSWORD, base_config
 from tests.ops.serve import free_port, gunicorn, production_env
 from tests.ops.tcp_proxy import TcpProxy
@@ -58,8 +57,7 @@ def _assert_unavailable_problem(response: requests.Response) -> None:
         assert leak not in response.text
 
 
-def test_a_frozen_database_fails_fast_and_recovers_alone(served, proxy, make_product, app):
-    from shopapp.extensions import db
+def test_a_frozen_database_fails_fast_and_recovers_alone(served, proxy, make_product, fresh):
     from shopapp.products.models import Product
 
     product = make_product(name="Frozen Kettle")
@@ -116,16 +114,15 @@ def test_a_frozen_database_fails_fast_and_recovers_alone(served, proxy, make_pro
         time.sleep(0.1)
     figures["recovery"] = time.monotonic() - released
 
-    db.session.expire_all()
-    assert db.session.get(Product, product.id).price == product.price, "the refused write was written"
+    assert fresh(Product, product.id).price == product.price, "the refused write was written"
     print("\nfrozen database:", ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures.items()))
 
 
 @pytest.mark.allow_5xx
-def test_api_reads_while_the_database_refuses_connections_answer_503(tmp_path: Path) -> None:
+def test_api_reads_while_the_database_refuses_connections_answer_503(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Item 4: nothing listens at the database's address; the API says 503 + Retry-After, not 500."""
     nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/shopapp"
-    app = create_app(base_config(nowhere, tmp_path, PROPAGATE_EXCEPTIONS=False, CACHE_URL=""))
+    app = make_app(base_config(nowhere, tmp_path, PROPAGATE_EXCEPTIONS=False, CACHE_URL=""))
     client = app.test_client()
     for path in ("/api/v1/products", "/api/v1/products/1", "/api/v1/shops", "/api/v1/categories"):
         started = time.monotonic()

@@ -6,40 +6,13 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shopapp.extensions import db
 from tests.conftest import DEFAULT_PASSWORD
 
 _TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 HTMX = {"HX-Request": "true"}
-
-
-class OwnContextClient(FlaskClient):
-    """A client whose every request runs in its own app context, as under a real server.
-
-    The ``app`` fixture keeps one app context open for the whole test. Requests would
-    share its ``g``, where Flask-Login keeps the user and Flask-WTF the CSRF token, and
-    two clients (two browsers) would see each other's session.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    app.test_client_class = OwnContextClient
-    return app.test_client()
-
-
-def fresh(model: Any, ident: int) -> Any:
-    """A row as the database has it now (the test's session may hold an older copy)."""
-    db.session.rollback()
-    return db.session.get(model, ident)
 
 
 def csrf_token(client: FlaskClient, url: str = "/") -> str:

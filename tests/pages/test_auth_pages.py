@@ -5,7 +5,7 @@ import pytest
 from shopapp.auth.models import User
 from shopapp.extensions import db
 from tests.conftest import DEFAULT_PASSWORD
-from tests.pages.conftest import csrf_token, fresh, post, text
+from tests.pages.conftest import csrf_token, post, text
 
 
 def test_register_page_has_labelled_fields(client):
@@ -15,14 +15,15 @@ def test_register_page_has_labelled_fields(client):
     assert 'value="Create account"' in body
 
 
-def test_register_logs_the_new_user_in(client):
+def test_register_logs_the_new_user_in(client, app):
     response = post(client, "/register", {"name": "Ann", "email": "Ann@Example.com", "password": "long enough pw"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/"
     dashboard = client.get("/dashboard/")
     assert dashboard.status_code == 200
     assert "Welcome, Ann!" in text(dashboard)
-    assert db.session.scalar(db.select(User.email)) == "ann@example.com"
+    with app.app_context():
+        assert db.session.scalar(db.select(User.email)) == "ann@example.com"
 
 
 def test_register_errors_sit_next_to_their_fields_and_keep_the_email(client, make_user):
@@ -117,7 +118,7 @@ def test_account_page_needs_login(client):
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_profile_name_is_editable(client, owner):
+def test_profile_name_is_editable(client, owner, fresh):
     assert 'value="Olga Owner"' in text(client.get("/account"))
     response = post(client, "/account/profile", {"name": "  Olga   Smith "}, follow_redirects=True)
     assert "Your profile is saved." in text(response)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from shopapp.products.models import Product
-from tests.pages.conftest import csrf_token, fresh, post, text
+from tests.pages.conftest import csrf_token, post, text
 
 TOO_BIG = [2**31, 2**63 - 1, 2**63, 10**30]
 
@@ -64,7 +64,7 @@ def test_page_links_carry_only_known_filters(client, make_product, make_shop, ow
             assert "q=Mug" in link, link
 
 
-def test_a_product_form_without_its_version_field_saves_last_write_wins(client, owner, make_shop, make_product):
+def test_a_product_form_without_its_version_field_saves_last_write_wins(client, owner, make_shop, make_product, fresh):
     product = make_product(make_shop(owner), name="Mug", price="2.00", stock=3)
     data = {"name": "Mug", "price": "3.00", "stock": "4", "is_active": "y", "description": "", "category_id": ""}
     response = post(client, f"/dashboard/products/{product.id}/edit", data)
@@ -102,7 +102,7 @@ def test_catalog_price_filters_with_other_than_ascii_digits_are_reported_beside_
     assert "Ignored min price: must be a number" in text(response)
 
 
-def test_a_stale_data_error_is_a_409_on_pages_and_in_the_api(client, owner, make_shop, make_product, monkeypatch):
+def test_a_stale_data_error_is_a_409_on_pages_and_in_the_api(client, owner, make_shop, make_product, monkeypatch, app):
     """Whatever write meets a row another transaction changed first, the ORM's StaleDataError is a 409, not a 500
     (real races: tests/ops/test_concurrency.py)."""
     from sqlalchemy.orm.exc import StaleDataError
@@ -120,7 +120,8 @@ def test_a_stale_data_error_is_a_409_on_pages_and_in_the_api(client, owner, make
     assert page.status_code == 409 and "changed this meanwhile" in text(page)
     fragment = post(client, f"/dashboard/products/{product.id}/delete", headers={"HX-Request": "true"})
     assert fragment.status_code == 409 and fragment.headers["HX-Retarget"] == "#request-error"
-    headers = {"Authorization": f"Bearer {issue_access_token(owner).access_token}"}
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {issue_access_token(owner).access_token}"}
     api = client.delete(f"/api/v1/products/{product.id}", headers=headers)
     assert api.status_code == 409 and api.mimetype == "application/problem+json"
     assert "changed by another request meanwhile" in api.get_json()["detail"]

@@ -3,10 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
-from shopapp import create_app
-from shopapp.extensions import db
+from tests.conftest import QueryLog
 from tests.pages.conftest import HTMX, text
 
 
@@ -116,36 +114,30 @@ def test_pagination_counts_and_keeps_the_filters(client, make_shop, make_product
     assert client.get("/?page=999999999999999999999").status_code == 200
 
 
-def statements_for(client, url: str, headers: dict[str, str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+def statements_for(client, queries: QueryLog, url: str, headers: dict[str, str] | None = None) -> list[str]:  # type: ignore[no-untyped-def]
     """The SQL one request to ``url`` sends."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url, headers=headers or {}).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
+    queries.clear()
+    assert client.get(url, headers=headers or {}).status_code == 200
+    return queries.sql
 
 
-def test_catalog_queries_do_not_grow_with_the_products(client, make_user, make_shop, make_category, make_product):
+def test_catalog_queries_do_not_grow_with_the_products(
+    client, make_user, make_shop, make_category, make_product, queries
+):
     owner = make_user()
     category = make_category(owner)
     make_product(make_shop(owner, name="First"), category_id=category.id)
-    few = len(statements_for(client, "/"))
+    few = len(statements_for(client, queries, "/"))
     assert 0 < few <= 8
     for n in range(11):
         make_product(make_shop(owner, name=f"Shop {n}"), category_id=category.id)
-    assert len(statements_for(client, "/")) == few
+    assert len(statements_for(client, queries, "/")) == few
 
 
-def test_the_filter_choices_are_loaded_only_to_draw_the_filters_or_check_a_value(client, catalog):
+def test_the_filter_choices_are_loaded_only_to_draw_the_filters_or_check_a_value(client, catalog, queries):
     def choice_lists(url: str, headers: dict[str, str] | None = None) -> list[str]:
         """Which choice lists the request loaded: the category tree, the shops."""
-        sql = statements_for(client, url, headers)
+        sql = statements_for(client, queries, url, headers)
         return [name for name in ("categories", "shops") if any(s.startswith(f"SELECT {name}.id") for s in sql)]
 
     assert choice_lists("/products?q=mug") == ["categories", "shops"]
@@ -233,8 +225,8 @@ def test_names_are_escaped_on_pages_and_fragments(client, make_shop, make_produc
 
 
 @pytest.mark.allow_5xx
-def test_the_unavailable_page_renders_when_the_database_is_down(app_config, tmp_path):
-    broken = create_app(
+def test_the_unavailable_page_renders_when_the_database_is_down(make_app, app_config, tmp_path):
+    broken = make_app(
         {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/x.db", "PROPAGATE_EXCEPTIONS": False}
     )
     client = broken.test_client()

@@ -10,7 +10,7 @@ from shopapp.extensions import db
 from shopapp.products.models import Product
 from shopapp.products.services import delete_product, update_product
 from shopapp.shops.models import Shop
-from tests.pages.conftest import HTMX, csrf_token, fresh, post, text
+from tests.pages.conftest import HTMX, csrf_token, post, text
 
 
 def test_dashboard_needs_login(client):
@@ -34,7 +34,7 @@ def test_empty_dashboard_invites_to_create_a_shop(client, owner):
     assert "You have no shops yet" in body and "Create shop" in body
 
 
-def test_create_edit_delete_undo_a_shop(client, owner):
+def test_create_edit_delete_undo_a_shop(client, owner, fresh):
     form = text(client.get("/dashboard/shops/new"))
     for label in ("Name", "Description", "Address", "Email", "Phone"):
         assert f">{label}</label>" in form
@@ -64,12 +64,13 @@ def test_create_edit_delete_undo_a_shop(client, owner):
     assert fresh(Shop, shop.id).deleted_at is None
 
 
-def test_product_create_with_errors_then_success(client, owner, make_shop, make_category):
+def test_product_create_with_errors_then_success(client, owner, make_shop, make_category, fresh):
     shop = make_shop(owner, name="Attic")
     mugs = make_category(owner, name="Mugs")
     page = text(client.get(f"/dashboard/shops/{shop.id}/products/new"))
-    for label in ("Name", "Description", "Price", "Stock", "Category", "Active"):
-        assert f">{label}</label>" in page or f"> {label}</label>" in page
+    for label in ("Name", "Description", "Price", "Stock", "Category"):
+        assert f">{label}</label>" in page
+    assert 'type="checkbox" value="y"> Active</label>' in page
     refused = post(client, f"/dashboard/shops/{shop.id}/products/new", {"name": "Mug", "price": "1.999", "stock": "2"})
     assert refused.status_code == 422
     assert 'id="price-error"' in text(refused) and "at most 2 decimal places" in text(refused)
@@ -97,13 +98,14 @@ def test_products_table_search_and_status_filters(client, owner, make_shop, make
     assert "Old Mug" in inactive and "Red Mug" not in inactive
 
 
-def test_full_edit_form_refuses_a_stale_save_and_keeps_the_typing(client, owner, make_shop, make_product):
+def test_full_edit_form_refuses_a_stale_save_and_keeps_the_typing(client, owner, make_shop, make_product, fresh, app):
     product = make_product(make_shop(owner), name="Lamp", price=Decimal("10.00"), stock=1)
     form = text(client.get(f"/dashboard/products/{product.id}/edit"))
     version = re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
 
-    update_product(owner, product.id, {"price": Decimal("11.00")})  # someone else saves meanwhile
-    db.session.commit()
+    with app.app_context():  # someone else saves meanwhile
+        update_product(owner, product.id, {"price": Decimal("11.00")})
+        db.session.commit()
 
     mine = {"name": "Lamp", "price": "15.00", "stock": "7", "version": version, "description": "Brass"}
     stale = post(client, f"/dashboard/products/{product.id}/edit", mine)
@@ -120,7 +122,7 @@ def test_full_edit_form_refuses_a_stale_save_and_keeps_the_typing(client, owner,
     assert fresh(Product, product.id).price == Decimal("15.00")
 
 
-def test_inline_edit_swaps_a_row_and_saves(client, owner, make_shop, make_product):
+def test_inline_edit_swaps_a_row_and_saves(client, owner, make_shop, make_product, fresh):
     product = make_product(make_shop(owner), name="Kettle", price=Decimal("20.00"), stock=2)
     url = f"/dashboard/products/{product.id}/quick"
     table = text(client.get(f"/dashboard/shops/{product.shop_id}/products"))
@@ -150,7 +152,7 @@ def test_inline_edit_swaps_a_row_and_saves(client, owner, make_shop, make_produc
     assert "€18.00" in cancel and "Quick edit" in cancel
 
 
-def test_product_delete_undo_and_deleted_view(client, owner, make_shop, make_product):
+def test_product_delete_undo_and_deleted_view(client, owner, make_shop, make_product, fresh):
     product = make_product(make_shop(owner), name="Vase")
     deleted = post(client, f"/dashboard/products/{product.id}/delete", follow_redirects=True)
     body = text(deleted)
@@ -163,7 +165,7 @@ def test_product_delete_undo_and_deleted_view(client, owner, make_shop, make_pro
     assert client.get(f"/products/{product.id}", follow_redirects=True).status_code == 200
 
 
-def test_restore_refused_while_the_name_is_taken(client, owner, make_shop, make_product):
+def test_restore_refused_while_the_name_is_taken(client, owner, make_shop, make_product, fresh):
     shop = make_shop(owner)
     old = make_product(shop, name="Vase")
     post(client, f"/dashboard/products/{old.id}/delete")
@@ -173,7 +175,7 @@ def test_restore_refused_while_the_name_is_taken(client, owner, make_shop, make_
     assert fresh(Product, old.id).deleted_at is not None
 
 
-def test_restoring_what_is_not_deleted_is_a_409_in_its_own_words(client, owner, make_shop, make_product):
+def test_restoring_what_is_not_deleted_is_a_409_in_its_own_words(client, owner, make_shop, make_product, fresh):
     """A second click on Undo, or a restore already done in another tab: not "page not found"."""
     shop = make_shop(owner, name="Mugs")
     product = make_product(shop, name="Vase")
@@ -190,7 +192,7 @@ def test_restoring_what_is_not_deleted_is_a_409_in_its_own_words(client, owner, 
     assert fresh(Product, product.id).deleted_at is None and fresh(Shop, shop.id).deleted_at is None
 
 
-def test_categories_create_rename_and_refused_delete(client, owner, make_shop, make_product):
+def test_categories_create_rename_and_refused_delete(client, owner, make_shop, make_product, fresh):
     page = text(client.get("/dashboard/categories/"))
     assert ">Name</label>" in page and "Create category" in page
     post(client, "/dashboard/categories/", {"name": "Home"})
@@ -213,18 +215,19 @@ def test_categories_create_rename_and_refused_delete(client, owner, make_shop, m
 
 
 @pytest.fixture
-def others(make_user, make_shop, make_product, make_category):  # type: ignore[no-untyped-def]
+def others(app, make_user, make_shop, make_product, make_category):  # type: ignore[no-untyped-def]
     """Another owner's live shop, product and category, and a deleted product."""
     bob = make_user(email="bob@example.com")
     shop = make_shop(bob, name="Bob's")
     product = make_product(shop, name="Bob's Lamp")
     gone = make_product(shop, name="Bob's Old Lamp")
-    delete_product(bob, gone.id)
-    db.session.commit()
+    with app.app_context():
+        delete_product(bob, gone.id)
+        db.session.commit()
     return {"shop": shop, "product": product, "gone": gone, "category": make_category(bob, name="Bob's things")}
 
 
-def test_another_owners_rows_are_404_whatever_the_url(client, owner, others):
+def test_another_owners_rows_are_404_whatever_the_url(client, owner, others, fresh):
     shop, product, gone, category = others["shop"].id, others["product"].id, others["gone"].id, others["category"].id
     gets = [
         f"/dashboard/shops/{shop}/edit",
@@ -267,7 +270,7 @@ def test_htmx_sends_the_token_in_a_header(client, owner, make_shop, make_product
     assert response.status_code == 200 and '<td data-label="Stock">2</td>' in text(response)
 
 
-def test_another_sessions_token_is_refused(app, client, owner, make_shop):
+def test_another_sessions_token_is_refused(app, client, owner, make_shop, fresh):
     shop = make_shop(owner)
     foreign = csrf_token(app.test_client())
     response = client.post(f"/dashboard/shops/{shop.id}/delete", data={"csrf_token": foreign})
@@ -292,7 +295,7 @@ def test_every_html_post_route_refuses_a_missing_token(app, client, owner, other
     assert checked >= 15
 
 
-def test_another_owner_cannot_hang_a_subcategory_under_mine(client, owner, auth, make_user, make_category):
+def test_another_owner_cannot_hang_a_subcategory_under_mine(client, owner, auth, make_user, make_category, fresh, app):
     """Issue 12 item 9: the parent <select> offers only one's own categories, and the service refuses the rest."""
     alice = make_user(email="alice@example.com")
     kitchen = make_category(alice, name="Kitchen")
@@ -304,11 +307,12 @@ def test_another_owner_cannot_hang_a_subcategory_under_mine(client, owner, auth,
     refused = post(client, f"/dashboard/categories/{mine.id}/edit", {"name": "Mine", "parent_id": str(kitchen.id)})
     assert refused.status_code == 422
     assert fresh(Category, mine.id).parent_id is None
-    assert db.session.query(Category).filter_by(parent_id=kitchen.id).count() == 0
+    with app.app_context():
+        assert db.session.query(Category).filter_by(parent_id=kitchen.id).count() == 0
 
 
 def test_other_owners_products_cannot_block_my_delete_page(
-    client, owner, make_user, make_category, make_shop, make_product
+    client, owner, make_user, make_category, make_shop, make_product, fresh
 ):
     kitchen = make_category(owner, name="Kitchen")
     product = make_product(make_shop(make_user(email="bob@example.com")), category_id=kitchen.id)

@@ -7,7 +7,7 @@ import html
 import re
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
@@ -15,7 +15,7 @@ from shopapp.extensions import db
 from shopapp.products.models import Product
 from shopapp.shops.models import Shop
 from tests.conftest import DEFAULT_PASSWORD
-from tests.pages.conftest import HTMX, fresh, post, text
+from tests.pages.conftest import HTMX, post, text
 
 _FIELD_ERROR = re.compile(r'<small id="([^"]+)-error" class="field-error">([^<]*)</small>')
 REQUIRED = "This field is required."
@@ -29,12 +29,7 @@ def field_errors(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {ident: html.unescape(message) for ident, message in _FIELD_ERROR.findall(text(response))}
 
 
-def _count(model: type) -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def test_registration_marks_a_blank_name_a_bad_email_and_a_short_password_at_once(client):
+def test_registration_marks_a_blank_name_a_bad_email_and_a_short_password_at_once(client, row_count):
     refused = post(client, "/register", {"name": "", "email": "not an email", "password": "short"})
     assert field_errors(refused) == {
         "name": REQUIRED,
@@ -47,7 +42,7 @@ def test_registration_marks_a_blank_name_a_bad_email_and_a_short_password_at_onc
         "email": "is not a valid email address",
         "password": "must be 8 to 128 characters",
     }
-    assert _count(User) == 0
+    assert row_count(User) == 0
 
 
 def test_password_change_marks_a_wrong_current_and_a_short_new_password_at_once(client, owner):
@@ -63,7 +58,7 @@ def test_password_change_marks_a_wrong_current_and_a_short_new_password_at_once(
     assert post(client, "/login", {"email": owner.email, "password": DEFAULT_PASSWORD}).status_code == 302
 
 
-def test_shop_forms_mark_every_bad_value_at_once(client, owner):
+def test_shop_forms_mark_every_bad_value_at_once(app, client, owner, row_count, fresh):
     bad = {"email": "shop at example", "phone": "call me", "description": "ok", "address": "\x07"}
     expected = {
         "email": "is not a valid email address",
@@ -74,26 +69,27 @@ def test_shop_forms_mark_every_bad_value_at_once(client, owner):
     assert field_errors(refused) == {"name": REQUIRED, **expected}
     refused = post(client, "/dashboard/shops/new", {"name": "Mugs\u200b", **bad})
     assert field_errors(refused) == {"name": "must not contain invisible characters", **expected}
-    assert _count(Shop) == 0
+    assert row_count(Shop) == 0
 
     created = post(client, "/dashboard/shops/new", {"name": "Mugs"})
     assert created.status_code == 302
-    shop_id = db.session.scalar(select(Shop.id))
+    with app.app_context():
+        shop_id = db.session.scalar(select(Shop.id))
     refused = post(client, f"/dashboard/shops/{shop_id}/edit", {"name": " ", **bad})
     assert field_errors(refused) == {"name": "must not be empty", **expected}
     assert fresh(Shop, shop_id).phone == ""
 
 
-def test_category_form_marks_a_bad_name_beside_a_parent_not_offered(client, owner, make_category):
+def test_category_form_marks_a_bad_name_beside_a_parent_not_offered(client, owner, make_category, row_count, fresh):
     mine = make_category(owner, name="Kitchen")
     refused = post(client, "/dashboard/categories/", {"name": "Mugs\x07", "parent_id": "999999"})
     assert field_errors(refused) == {"name": CONTROL, "parent_id": "Not a valid choice."}
     refused = post(client, f"/dashboard/categories/{mine.id}/edit", {"name": "\u202eKitchen", "parent_id": "abc"})
     assert field_errors(refused) == {"name": CONTROL, "parent_id": "Invalid Choice: could not coerce."}
-    assert _count(Category) == 1 and fresh(Category, mine.id).name == "Kitchen"
+    assert row_count(Category) == 1 and fresh(Category, mine.id).name == "Kitchen"
 
 
-def test_the_product_form_marks_every_value_the_service_refuses(client, owner, make_shop, make_product):
+def test_the_product_form_marks_every_value_the_service_refuses(client, owner, make_shop, make_product, fresh):
     product = make_product(make_shop(owner), name="Mug", price=Decimal("2.00"), stock=3)
     data = {"name": "\x1b[31mMug", "price": "1.234", "stock": "4", "description": "", "category_id": ""}
     refused = post(client, f"/dashboard/products/{product.id}/edit", data)
@@ -101,7 +97,9 @@ def test_the_product_form_marks_every_value_the_service_refuses(client, owner, m
     assert (fresh(Product, product.id).price, fresh(Product, product.id).stock) == (Decimal("2.00"), 3)
 
 
-def test_the_product_form_marks_what_wtforms_cannot_read_beside_what_the_rules_refuse(client, owner, make_shop):
+def test_the_product_form_marks_what_wtforms_cannot_read_beside_what_the_rules_refuse(
+    client, owner, make_shop, row_count
+):
     shop = make_shop(owner)
     data = {"name": "", "price": "-1", "stock": "abc", "description": "a\x07b", "is_active": "y"}
     refused = post(client, f"/dashboard/shops/{shop.id}/products/new", data)
@@ -111,10 +109,10 @@ def test_the_product_form_marks_what_wtforms_cannot_read_beside_what_the_rules_r
         "stock": NOT_A_STOCK,
         "description": CONTROL,
     }
-    assert _count(Product) == 0
+    assert row_count(Product) == 0
 
 
-def test_quick_edit_marks_a_bad_price_and_a_bad_stock_at_once(client, owner, make_shop, make_product):
+def test_quick_edit_marks_a_bad_price_and_a_bad_stock_at_once(client, owner, make_shop, make_product, fresh):
     product = make_product(make_shop(owner), price=Decimal("2.00"), stock=3)
     p = f"p{product.id}-"
     url = f"/dashboard/products/{product.id}/quick"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from shopapp.extensions import db
 from shopapp.media import services as media
 from shopapp.products.models import ProductImage
 from tests.media import files
@@ -27,9 +26,9 @@ def upload(client, product_id: int, *named: tuple[str, bytes], alt: str = "", he
     )
 
 
-def images_of(product_id: int) -> list[ProductImage]:
-    db.session.rollback()
-    return media.list_images(product_id)
+def images_of(app, product_id: int) -> list[ProductImage]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return media.list_images(product_id)
 
 
 def media_files(app) -> list[Path]:
@@ -54,16 +53,16 @@ def test_owner_uploads_several_images_all_or_none_and_every_refusal_is_reported(
     assert "evil.jpg: The file contains markup or script" in page
     assert "cut.jpg: The image file is truncated or corrupt." in page
     assert "None of the 4 images was added" in page and "0 of 10 images" in page
-    assert images_of(product.id) == [] and media_files(app) == []
+    assert images_of(app, product.id) == [] and media_files(app) == []
 
     added = upload(client, product.id, ("front.jpg", files.jpeg()), ("side.png", files.png_with_alpha()), alt="Mug")
     assert added.status_code == 302
-    assert [i.alt for i in images_of(product.id)] == ["Mug", "Mug"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Mug", "Mug"]
     assert len(media_files(app)) == 6
     assert "2 images added." in text(client.get(added.headers["Location"]))
 
 
-def test_each_file_gets_its_own_alt_text_when_the_form_sends_one_per_file(client, owner, make_shop, make_product):
+def test_each_file_gets_its_own_alt_text_when_the_form_sends_one_per_file(client, owner, make_shop, make_product, app):
     product = make_product(shop=make_shop(owner=owner), name="Jug")
     data = {
         "csrf_token": csrf_token(client),
@@ -72,33 +71,33 @@ def test_each_file_gets_its_own_alt_text_when_the_form_sends_one_per_file(client
     }
     response = client.post(f"/dashboard/products/{product.id}/images", data=data, content_type="multipart/form-data")
     assert response.status_code == 302
-    assert [i.alt for i in images_of(product.id)] == ["Jug, front", "Jug"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Jug, front", "Jug"]
 
 
-def test_owner_edits_an_alt_text_in_place_and_without_javascript(client, owner, make_shop, make_product):
+def test_owner_edits_an_alt_text_in_place_and_without_javascript(client, owner, make_shop, make_product, app):
     product = make_product(shop=make_shop(owner=owner), name="Bowl")
     upload(client, product.id, ("x.webp", files.webp()))
-    image = images_of(product.id)[0]
+    image = images_of(app, product.id)[0]
     url = f"/dashboard/products/{product.id}/images/{image.id}/alt"
     fragment = post(client, url, {"alt": "Bowl, from above"}, headers=HTMX)
     assert fragment.status_code == 200 and "<html" not in text(fragment)
     assert 'value="Bowl, from above"' in text(fragment)
-    assert [i.alt for i in images_of(product.id)] == ["Bowl, from above"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Bowl, from above"]
     too_long = post(client, url, {"alt": "x" * 301}, headers=HTMX)
     assert too_long.status_code == 422 and "Alt text: must be at most 300 characters" in text(too_long)
-    assert [i.alt for i in images_of(product.id)] == ["Bowl, from above"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Bowl, from above"]
     plain = post(client, url, {"alt": "  "})
     assert plain.status_code == 302
-    assert [i.alt for i in images_of(product.id)] == ["Bowl"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Bowl"]
     assert "Alt text saved." in text(client.get(plain.headers["Location"]))
 
 
-def test_alt_defaults_to_the_product_name_and_success_redirects(client, owner, make_shop, make_product):
+def test_alt_defaults_to_the_product_name_and_success_redirects(client, owner, make_shop, make_product, app):
     product = make_product(shop=make_shop(owner=owner), name="Green Vase")
     response = upload(client, product.id, ("vase.webp", files.webp()))
     assert response.status_code == 302
     assert response.headers["Location"] == f"/dashboard/products/{product.id}/images"
-    assert [i.alt for i in images_of(product.id)] == ["Green Vase"]
+    assert [i.alt for i in images_of(app, product.id)] == ["Green Vase"]
     page = text(client.get(response.headers["Location"]))
     assert "1 image added." in page and 'alt="Green Vase"' in page and "Primary image" in page
 
@@ -116,24 +115,23 @@ def test_reorder_and_delete_with_confirmation(app, client, owner, make_shop, mak
     product = make_product(shop=make_shop(owner=owner))
     for size in ((300, 200), (200, 300)):
         upload(client, product.id, ("x.webp", files.webp(size)))
-    first, second = [i.id for i in images_of(product.id)]
+    first, second = [i.id for i in images_of(app, product.id)]
     post(client, f"/dashboard/products/{product.id}/images/{second}/move", {"direction": "earlier"})
-    assert [i.id for i in images_of(product.id)] == [second, first]
+    assert [i.id for i in images_of(app, product.id)] == [second, first]
 
     confirm = client.get(f"/dashboard/products/{product.id}/images/{second}/delete")
     assert confirm.status_code == 200 and "Delete this image?" in text(confirm)
-    assert len(images_of(product.id)) == 2  # a GET never deletes
+    assert len(images_of(app, product.id)) == 2  # a GET never deletes
     done = post(client, f"/dashboard/products/{product.id}/images/{second}/delete")
     assert done.status_code == 302
-    assert [(i.id, i.position) for i in images_of(product.id)] == [(first, 0)]
+    assert [(i.id, i.position) for i in images_of(app, product.id)] == [(first, 0)]
     assert len(media_files(app)) == 3
 
 
-def test_another_owners_images_are_unreachable(app, client, owner, make_product):
+def test_another_owners_images_are_unreachable(app, client, owner, make_product, make_image):
     theirs = make_product(name="Not Yours")
-    media.add_image(theirs.shop.owner, theirs.id, files.webp())
-    db.session.commit()
-    image_id = images_of(theirs.id)[0].id
+    make_image(theirs)
+    image_id = images_of(app, theirs.id)[0].id
     assert client.get(f"/dashboard/products/{theirs.id}/images").status_code == 404
     assert upload(client, theirs.id, ("x.jpg", files.jpeg())).status_code == 404
     assert post(client, f"/dashboard/products/{theirs.id}/images/{image_id}/delete").status_code == 404
@@ -141,7 +139,7 @@ def test_another_owners_images_are_unreachable(app, client, owner, make_product)
         post(client, f"/dashboard/products/{theirs.id}/images/{image_id}/move", {"direction": "later"}).status_code
         == 404
     )
-    assert len(images_of(theirs.id)) == 1 and len(media_files(app)) == 3
+    assert len(images_of(app, theirs.id)) == 1 and len(media_files(app)) == 3
 
 
 def test_upload_without_csrf_token_is_refused(app, client, owner, make_shop, make_product):
@@ -152,13 +150,12 @@ def test_upload_without_csrf_token_is_refused(app, client, owner, make_shop, mak
         data={"images": [(io.BytesIO(files.jpeg()), "a.jpg")]},
     )
     assert response.status_code == 400
-    assert images_of(product.id) == [] and media_files(app) == []
+    assert images_of(app, product.id) == [] and media_files(app) == []
 
 
-def test_cards_and_product_page_show_images_without_layout_shift(client, make_product):
+def test_cards_and_product_page_show_images_without_layout_shift(client, make_product, make_image):
     product = make_product(name="Pictured Lamp")
-    media.add_image(product.shop.owner, product.id, files.jpeg((1200, 900)), alt="Lamp, lit")
-    db.session.commit()
+    make_image(product, files.jpeg((1200, 900)), alt="Lamp, lit")
     catalog = text(client.get("/"))
     card = re.search(r'<img [^>]*alt="Lamp, lit"[^>]*>', catalog).group(0)
     assert 'loading="lazy"' in card and 'width="320"' in card and 'height="240"' in card and "srcset=" in card
@@ -183,7 +180,7 @@ def test_a_body_over_the_limit_is_a_form_error_on_the_page_with_and_without_htmx
     fragment = upload(client, product.id, *big, headers=HTMX)
     assert fragment.status_code == 413
     assert reason in text(fragment) and 'id="gallery"' in text(fragment) and "<html" not in text(fragment)
-    assert images_of(product.id) == [] and media_files(app) == []
+    assert images_of(app, product.id) == [] and media_files(app) == []
 
 
 def test_one_file_over_the_size_limit_is_named_and_nothing_is_added(app, client, owner, make_shop, make_product):
@@ -192,7 +189,7 @@ def test_one_file_over_the_size_limit_is_named_and_nothing_is_added(app, client,
     response = upload(client, product.id, ("small.webp", files.webp()), ("big.jpg", photo("forest.jpg").read_bytes()))
     assert response.status_code == 413
     assert "big.jpg: The image is larger than 100 KB." in text(response)
-    assert images_of(product.id) == [] and media_files(app) == []
+    assert images_of(app, product.id) == [] and media_files(app) == []
 
 
 def test_an_oversized_body_to_another_owners_product_is_404(client, owner, make_product, app):

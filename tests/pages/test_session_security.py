@@ -9,8 +9,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 from flask import request
 
-from shopapp import create_app
 from shopapp.auth import services
+from shopapp.auth.models import User
 from shopapp.extensions import db
 from tests.api.conftest import Api
 from tests.conftest import DEFAULT_PASSWORD
@@ -66,21 +66,21 @@ def _cookie(response, name: str) -> str:
     return headers[0]
 
 
-def test_production_cookies_are_secure_httponly_lax_and_remember_me_lasts_30_days_at_most(app_config, make_user):
+def test_production_cookies_are_secure_httponly_lax_and_remember_me_lasts_30_days_at_most(
+    app_config, make_app, make_user
+):
     """The real Set-Cookie headers of a production app, not just its configuration."""
     user = make_user()
-    app = create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": STRONG_SECRET, "TESTING": False})
+    app = make_app({**app_config, "APP_ENV": "production", "SECRET_KEY": STRONG_SECRET, "TESTING": False})
     https = app.test_client()
-    with app.app_context():
-        login_page = https.get("/login", base_url="https://shop.example")
-        token = text(login_page).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        response = https.post(
-            "/login",
-            base_url="https://shop.example",
-            headers={"Referer": "https://shop.example/login"},  # Flask-WTF's HTTPS referrer check
-            data={"csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"},
-        )
-        db.session.remove()
+    login_page = https.get("/login", base_url="https://shop.example")
+    token = text(login_page).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = https.post(
+        "/login",
+        base_url="https://shop.example",
+        headers={"Referer": "https://shop.example/login"},  # Flask-WTF's HTTPS referrer check
+        data={"csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"},
+    )
     assert response.status_code == 302, text(response)
     for name in ("session", "remember_token"):
         attributes = [part.strip().lower() for part in _cookie(response, name).split(";")]
@@ -120,8 +120,9 @@ def test_deactivation_ends_every_session_and_token(app, client, owner, api):
     assert client.get("/account").status_code == 200
     assert api.get("/users/me", headers=token).status_code == 200
 
-    services.deactivate(db.session.merge(owner))
-    db.session.commit()
+    with app.app_context():
+        services.deactivate(db.session.get(User, owner.id))
+        db.session.commit()
 
     assert client.get("/account").status_code == 302
     assert api.get("/users/me", headers=token).status_code == 401
@@ -132,12 +133,10 @@ def test_deactivation_ends_every_session_and_token(app, client, owner, api):
     [(0, "127.0.0.1"), (1, "203.0.113.7")],
     ids=["no proxy: the header is ignored", "one proxy: its address for the client"],
 )
-def test_x_forwarded_for_is_trusted_only_per_proxy_hops(app_config, hops, seen):
+def test_x_forwarded_for_is_trusted_only_per_proxy_hops(app_config, make_app, hops, seen):
     """Only the address the last trusted proxy saw counts; anything the client wrote before it is ignored."""
-    app = create_app({**app_config, "PROXY_FIX_HOPS": hops})
+    app = make_app({**app_config, "PROXY_FIX_HOPS": hops})
     addresses: list[str | None] = []
     app.before_request(lambda: addresses.append(request.remote_addr))
-    with app.app_context():
-        app.test_client().get("/healthz", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
-        db.engine.dispose()
+    app.test_client().get("/healthz", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
     assert addresses == [seen]
