@@ -17,7 +17,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from shopapp.api import bp
 from shopapp.api.errors import PREFIX, PROBLEM_JSON
 from shopapp.api.operations import JSON, OPERATIONS, Operation
-from shopapp.api.schemas import ID_MAX, Problem
+from shopapp.api.patterns import text_pattern
+from shopapp.api.schemas import ID_MAX, TEXT_RULE, Problem
 from shopapp.core.client_limits import action_of
 from shopapp.products.models import ALT_MAX
 
@@ -50,7 +51,11 @@ _FILE = {
     "contentMediaType": "application/octet-stream",
     "description": "A JPEG, PNG or WebP image (decided by its content, not its name), at most 10 MB and 40 megapixels.",
 }
-_ALT = {"type": "string", "maxLength": ALT_MAX, "description": "Alt text; the product's name if omitted or empty."}
+_ALT = {
+    "type": "string",
+    "pattern": text_pattern(ALT_MAX).source,
+    "description": "Alt text; the product's name if omitted or empty. " + TEXT_RULE.format(max_length=ALT_MAX),
+}
 _IMAGE_TYPES = {"contentType": "image/jpeg, image/png, image/webp, application/octet-stream"}
 
 
