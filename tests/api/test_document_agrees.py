@@ -109,6 +109,18 @@ def test_a_query_parameter_is_accepted_exactly_when_the_document_allows_it(api, 
     assert wrong == []
 
 
+def test_the_rules_a_schema_cannot_state_are_described():
+    products = DOC["paths"]["/api/v1/products"]
+    page = {p["name"]: p for p in products["get"]["parameters"]}["page"]
+    assert "page * per_page may not exceed 10000" in page["description"]
+    assert "422 for none such" in products["post"]["description"]
+    upload = DOC["paths"]["/api/v1/products/{product_id}/upload-image"]["post"]
+    assert "judged by its content" in upload["description"]
+    assert "once per image" in DOC["paths"]["/api/v1/products/{product_id}/images"]["post"]["description"]
+    assert "exactly once" in DOC["paths"]["/api/v1/products/{product_id}/images/order"]["put"]["description"]
+    assert all(op.get("description") for item in DOC["paths"].values() for op in item.values())
+
+
 def test_the_deepest_page_is_refused_beyond_the_described_depth(api):
     assert api.get("/products?page=500&per_page=20").status_code == 200
     body = api.get("/products?page=501&per_page=20").get_json()
