@@ -523,7 +523,8 @@ PriceOut = Annotated[
 class ResponseModel(BaseModel):
     """Built from ORM objects; lists exactly the fields a client may see."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # A field with a default is still always sent (``total_is_lower_bound``, ``currency``): the document says so.
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
 
 
 class UserOut(ResponseModel):

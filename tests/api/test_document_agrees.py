@@ -125,3 +125,29 @@ def test_the_deepest_page_is_refused_beyond_the_described_depth(api):
     assert api.get("/products?page=500&per_page=20").status_code == 200
     body = api.get("/products?page=501&per_page=20").get_json()
     assert body["status"] == 422 and body["errors"][0]["field"] == "page"
+
+
+# The contract's lists (api-v1.md, "Lists"): each answers {items, page, per_page, total, pages, total_is_lower_bound}.
+CONTRACT_LISTS = {"/api/v1/shops", "/api/v1/categories", "/api/v1/products", "/api/v1/users/me/products"}
+LIST_FIELDS = {"items", "page", "per_page", "total", "pages", "total_is_lower_bound"}
+
+
+def test_every_list_answers_the_contracts_list_shape_with_every_field_required():
+    paged = {
+        path: item["get"]
+        for path, item in DOC["paths"].items()
+        if any(p["name"] == "page" for p in item.get("get", {}).get("parameters", []))
+    }
+    assert set(paged) >= CONTRACT_LISTS
+    for path, operation in paged.items():
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        schema = SCHEMAS[ref.rsplit("/", 1)[-1]]
+        assert set(schema["properties"]) == LIST_FIELDS and set(schema["required"]) == LIST_FIELDS, path
+        assert schema["properties"]["total_is_lower_bound"]["type"] == "boolean"
+
+
+def test_a_list_answer_carries_total_is_lower_bound(api, make_shop):
+    make_shop()
+    for path in CONTRACT_LISTS - {"/api/v1/users/me/products"}:
+        body = api.get(path.removeprefix("/api/v1")).get_json()
+        assert set(body) == LIST_FIELDS and body["total_is_lower_bound"] is False, path
