@@ -151,10 +151,6 @@ def TextField(
     ]
 
 
-def _name_rule(value: str) -> None:
-    validation.name(value)
-
-
 def _text_rule(max_length: int) -> Callable[[str], object]:
     return lambda value: validation.text(value, "text", max_length)
 
@@ -234,7 +230,7 @@ JsonStr = Annotated[
 ]
 Name = TextField(
     patterns.NAME,
-    rule=_name_rule,
+    rule=validation.name,
     otherwise=f"must be at most {validation.NAME_MAX} characters after trimming",
     shows_nothing=patterns.NOT_SHOWN,
     description=f"1 to {validation.NAME_MAX} characters once the white space around them is trimmed (white space"
