@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import os
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -170,9 +171,29 @@ def _fuzz(app, method: str, path: str, mode: GenerationMode, headers=None, path_
     def run(case) -> None:
         # A token only where the case has no Authorization of its own (negative cases may mangle it).
         token = headers() if headers and "Authorization" not in (case.headers or {}) else None
+        CASES[("with a token" if headers else "anonymously", f"{method} {path}", str(mode))] += 1
         case.call_and_validate(headers=token)
 
     run()
+
+
+# Cases sent, by (caller, operation, mode): the end of the session sums them up (tests/api/conftest.py).
+CASES: Counter[tuple[str, str, str]] = Counter()
+
+
+def cases_summary() -> list[str]:
+    lines = []
+    for caller in ("anonymously", "with a token"):
+        modes: Counter[str] = Counter()
+        operations = set()
+        for (who, operation, mode), count in CASES.items():
+            if who == caller:
+                modes[mode] += count
+                operations.add(operation)
+        if operations:
+            by_mode = ", ".join(f"{count} {mode}" for mode, count in sorted(modes.items()))
+            lines.append(f"schemathesis {caller}: {modes.total()} cases ({by_mode}) over {len(operations)} operations")
+    return lines
 
 
 @pytest.mark.parametrize("mode", MODES, ids=str)
