@@ -16,11 +16,13 @@ ONE = "/categories/<int:category_id>"
 
 @operation("/categories", summary="Categories, by name", tag=TAG, query=CategoryListQuery, response=CategoryPage)
 def list_categories(query: CategoryListQuery) -> Page[Category]:
+    """Categories by name; parent_id keeps the direct children of one category."""
     return categories.list_categories(parent_id=query.parent_id, page=query.page, per_page=query.per_page)
 
 
 @operation(ONE, summary="One category", tag=TAG, response=CategoryOut, errors=(404,))
 def get_category(category_id: int) -> Category:
+    """One category; parent_id links it into the tree."""
     return categories.get_category(category_id)
 
 
@@ -37,6 +39,9 @@ def get_category(category_id: int) -> Category:
     rules=categories.FIELDS,
 )
 def create_category(user: User, body: CategoryCreate) -> Category:
+    """A parent_id must name an existing category (422 otherwise) that the caller created (403 otherwise); a name
+    taken among its siblings is 409.
+    """
     return categories.create_category(user, body.model_dump(exclude_unset=True))
 
 
@@ -52,6 +57,9 @@ def create_category(user: User, body: CategoryCreate) -> Category:
     rules=categories.FIELDS,
 )
 def update_category(category_id: int, user: User, body: CategoryUpdate) -> Category:
+    """PUT and PATCH alike change only the fields given. A new parent_id must exist (422), be the caller's own (403)
+    and not lie inside this category (422: the tree would have a cycle); a name taken among the siblings is 409.
+    """
     return categories.update_category(user, category_id, body.model_dump(exclude_unset=True))
 
 
@@ -64,4 +72,7 @@ def update_category(category_id: int, user: User, body: CategoryUpdate) -> Categ
     errors=(403, 404, 409),
 )
 def delete_category(category_id: int, user: User) -> None:
+    """Refused with 409 while the caller's live products or subcategories use it; another owner's products and
+    subcategories filed under it move up to its parent.
+    """
     categories.delete_category(user, category_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 from typing import Any
 
 from flask import jsonify, render_template
@@ -17,7 +18,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from shopapp.api import bp
 from shopapp.api.errors import PREFIX, PROBLEM_JSON
 from shopapp.api.operations import JSON, OPERATIONS, Operation
-from shopapp.api.schemas import ID_MAX, Problem
+from shopapp.api.patterns import text_pattern
+from shopapp.api.schemas import ID_MAX, TEXT_RULE, Problem
 from shopapp.core.client_limits import action_of
 from shopapp.products.models import ALT_MAX
 
@@ -50,7 +52,11 @@ _FILE = {
     "contentMediaType": "application/octet-stream",
     "description": "A JPEG, PNG or WebP image (decided by its content, not its name), at most 10 MB and 40 megapixels.",
 }
-_ALT = {"type": "string", "maxLength": ALT_MAX, "description": "Alt text; the product's name if omitted or empty."}
+_ALT = {
+    "type": "string",
+    "pattern": text_pattern(ALT_MAX).source,
+    "description": "Alt text; the product's name if omitted or empty. " + TEXT_RULE.format(max_length=ALT_MAX),
+}
 _IMAGE_TYPES = {"contentType": "image/jpeg, image/png, image/webp, application/octet-stream"}
 
 
@@ -98,12 +104,28 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "JSON API v1 of the ShopApp marketplace catalog. Errors are RFC 9457 problem details.",
         },
+        # Relative: the paths already start with /api/v1, on whichever host serves this document.
+        "servers": [{"url": "/", "description": "The server this document is served from."}],
+        "tags": _tags(),
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def _tags() -> list[dict[str, str]]:
+    """One tag per API module, described by the module's docstring."""
+    modules = {op.tag: op.module for op in OPERATIONS}
+    return [
+        {"name": tag, "description": _first_paragraph(sys.modules[module].__doc__)}
+        for tag, module in sorted(modules.items())
+    ]
+
+
+def _first_paragraph(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -124,6 +146,7 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": _operation_id(op, method),
         "summary": op.summary,
+        "description": op.description,
         "tags": [op.tag],
         "parameters": _parameters(op),
         "responses": {str(op.status): _success(op), **_errors(op)},
@@ -132,10 +155,8 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
         spec["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
     if op.images:
         spec["requestBody"] = {"required": True, "content": {"multipart/form-data": _upload_schema(op.images)}}
-    if op.auth == "required":
-        spec["security"] = [{"bearerAuth": []}]
-    elif op.auth == "optional":
-        spec["security"] = [{}, {"bearerAuth": []}]
+    # Every operation says who may call it; none means anyone (a token sent anyway is still checked).
+    spec["security"] = {"required": [{"bearerAuth": []}], "optional": [{}, {"bearerAuth": []}], "none": []}[op.auth]
     return spec
 
 

@@ -8,6 +8,7 @@ serialise the result with the response model. Views are then a few lines calling
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Operation:
     errors: tuple[int, ...]
     etag: bool
     images: int = 0
+    description: str = ""  # the view's docstring: what the schemas cannot say (rules, refusals)
+    module: str = ""  # the view's module, whose docstring describes the operation's tag
 
 
 OPERATIONS: list[Operation] = []
@@ -136,6 +139,8 @@ def operation(
                 errors=errors,
                 etag=etag is not None,
                 images=images,
+                description=inspect.getdoc(view) or "",
+                module=view.__module__,
             )
         )
         return endpoint

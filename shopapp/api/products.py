@@ -55,6 +55,11 @@ def _expected_version(product_id: int) -> int | None:
     "/products", summary="The catalog: search, filter, sort", tag=TAG, query=CatalogListQuery, response=ProductPage
 )
 def list_products(query: CatalogListQuery) -> Page[Product]:
+    """Active products of active shops. q searches names and descriptions (word prefixes match, typos are
+    tolerated when nothing matches exactly); category_id includes the categories below it; in_stock=true keeps
+    products with stock above 0. Where counting every match would be slow, total stops at a cap and
+    total_is_lower_bound says so: page on while items is not empty.
+    """
     return products.search_catalog(products.CatalogQuery(**query.model_dump()))
 
 
@@ -68,6 +73,9 @@ def list_products(query: CatalogListQuery) -> Page[Product]:
     etag=product_etag,
 )
 def get_product(product_id: int, user: User | None) -> Product:
+    """An active product of an active shop, or one of the caller's own while inactive. The ETag names this version
+    of the product: send it back in If-Match to edit without overwriting someone else's change.
+    """
     return products.get_visible_product(product_id, user)
 
 
@@ -85,6 +93,9 @@ def get_product(product_id: int, user: User | None) -> Product:
     rules=products.FIELDS,
 )
 def create_product(user: User, body: ProductCreate) -> Product:
+    """shop_id must be one of the caller's shops (403 for another's, 422 for none such) and category_id an
+    existing category (422 otherwise); a name taken by another live product of the shop is 409.
+    """
     return products.create_product(user, body.model_dump(exclude_unset=True))
 
 
@@ -101,6 +112,10 @@ def create_product(user: User, body: ProductCreate) -> Product:
     rules=products.FIELDS,
 )
 def update_product(product_id: int, user: User, body: ProductUpdate) -> Product:
+    """PUT and PATCH alike change only the fields given. With If-Match, the edit is refused with 412 if the product
+    changed since that ETag; without it, the last write wins. A new shop_id must be one of the caller's shops
+    (403; 422 for none such), a category_id an existing category (422).
+    """
     changes = body.model_dump(exclude_unset=True)
     return products.update_product(user, product_id, changes, expected_version=_expected_version(product_id))
 
@@ -114,6 +129,7 @@ def update_product(product_id: int, user: User, body: ProductUpdate) -> Product:
     errors=(403, 404),
 )
 def delete_product(product_id: int, user: User) -> None:
+    """A soft delete: the product leaves the catalog and can be restored."""
     products.delete_product(user, product_id)
 
 
@@ -128,6 +144,7 @@ def delete_product(product_id: int, user: User) -> None:
     etag=product_etag,
 )
 def restore_product(product_id: int, user: User) -> Product:
+    """Brings a soft-deleted product back; 409 while another live product of the shop has taken its name."""
     return products.restore_product(user, product_id)
 
 
@@ -143,6 +160,9 @@ def restore_product(product_id: int, user: User) -> Product:
     etag=product_etag,
 )
 def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
+    """One atomic update, safe under concurrent calls: 409, and nothing changes, if the stock would leave
+    0 to 1000000.
+    """
     return products.adjust_stock(user, product_id, body.delta)
 
 
@@ -158,6 +178,11 @@ def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
     errors=(403, 404, 409),
 )
 def upload_image(product_id: int, user: User, uploads: list[NewImage]) -> ProductImage:
+    """The image is judged by its content, not its name or declared type: JPEG, PNG or WebP, at most 10 MB (413)
+    and 40 megapixels; anything else (SVG, HTML, a truncated or corrupt file) is 422. It is stored re-encoded,
+    upright and without metadata, with a thumbnail; a second image part is 422; a product holds at most 10
+    images (409 beyond).
+    """
     return media.add_images(user, product_id, uploads)[0]
 
 
@@ -173,6 +198,9 @@ def upload_image(product_id: int, user: User, uploads: list[NewImage]) -> Produc
     errors=(403, 404, 409),
 )
 def upload_images(product_id: int, user: User, uploads: list[NewImage]) -> list[ProductImage]:
+    """All or none: each image as for upload-image, and if one is refused, none is kept. alt is either absent or
+    given once per image, in the same order (422 otherwise). A product holds at most 10 images (409 beyond).
+    """
     return media.add_images(user, product_id, uploads)
 
 
@@ -187,6 +215,7 @@ def upload_images(product_id: int, user: User, uploads: list[NewImage]) -> list[
     errors=(403, 404),
 )
 def update_image(product_id: int, image_id: int, user: User, body: ImageAltIn) -> ProductImage:
+    """An empty alt gives the image the product's name."""
     return media.update_image_alt(user, product_id, image_id, body.alt)
 
 
@@ -199,6 +228,7 @@ def update_image(product_id: int, image_id: int, user: User, body: ImageAltIn) -
     errors=(403, 404),
 )
 def delete_image(product_id: int, image_id: int, user: User) -> None:
+    """The images after it move up one position; the files go once the deletion is committed."""
     media.delete_image(user, product_id, image_id)
 
 
@@ -213,4 +243,7 @@ def delete_image(product_id: int, image_id: int, user: User) -> None:
     errors=(403, 404),
 )
 def order_images(product_id: int, user: User, body: ImageOrderIn) -> list[ProductImage]:
+    """image_ids must list every image of the product exactly once (422 otherwise); the first becomes the
+    primary image.
+    """
     return media.reorder_images(user, product_id, body.image_ids)

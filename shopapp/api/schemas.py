@@ -1,14 +1,17 @@
 """The API's request and response shapes, in pydantic v2; the OpenAPI document is generated from them.
 
-Request models check *types and shape* only, strictly: unknown fields are refused, ``true`` is not
-a number, ``"5"`` is not an integer and ``1.5`` is not a stock. The business rules (name lengths
-after trimming, price range and digits, references that must exist) stay in ``core.validation`` and
-the services, so pages and the API refuse the same values with the same words. The JSON Schema of a
-field documents only what the API enforces exactly; rules a schema cannot state are described.
+Request models check types and shape strictly: unknown fields are refused, ``true`` is not a number,
+``"5"`` is not an integer and ``1.5`` is not a stock. The business rules stay in ``core.validation``
+and the services, so pages and the API refuse the same values with the same words. The JSON Schema
+of a field says exactly what the API accepts: where it states a rule of ``core.validation`` (lengths,
+characters, ranges: api/patterns.py), the request model checks the same pattern and bounds, in the
+rule's own words when the rule refuses the value too. Rules a schema cannot state (a reference that
+must exist, an image's content) are said in the field's or the operation's description.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,15 +33,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shopapp.api import patterns
+from shopapp.api.patterns import Pattern
 from shopapp.core import validation
 from shopapp.core.errors import Invalid
-from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE
+from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE, MAX_ROWS_DEEP
 from shopapp.media.services import image_urls
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
 from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
-PAGE_MAX = 1_000_000  # keeps OFFSET inside 64 bits on both databases
+ADDRESS_MAX = 500  # shops.services
+QUERY_TEXT_MAX = 200  # a search; with the other parameters it stays well inside the URL limit (core/routing.py)
 _INT_LIMIT = 2**64  # larger integral values are refused before int() (1e999999999 would take forever)
 
 
@@ -73,11 +79,116 @@ def _storable_text(value: str) -> str:
     return value
 
 
+_CENT = Decimal("0.01")
+
+
 def _json_price(value: Any) -> Decimal | str | int:
-    """A JSON string or number; its digits and range are ``validation.price``'s business."""
+    """A JSON number that is a whole number of cents (``19.990`` and ``1.5e1`` are too), or a string as
+    ``patterns.PRICE`` spells one; ``validation.price`` then has its say, in its words."""
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         raise _error('must be a decimal number given as a string or a number, such as "19.99"')
+    if isinstance(value, str) and not patterns.PRICE.matches(value):
+        _rule_refuses(validation.price, value)
+        raise _error('must be written as digits with at most 2 after the point, such as "19.99"')
+    if isinstance(value, Decimal) and value.is_finite() and 0 <= value <= MAX_PRICE and value == value.quantize(_CENT):
+        return value.quantize(_CENT)
     return value
+
+
+def _rule_refuses(rule: Callable[[Any], object], value: Any) -> None:
+    """Raise ``rule``'s own words as the field's error if it refuses ``value`` too."""
+    try:
+        rule(value)
+    except Invalid as exc:
+        raise _error(exc.message) from exc
+
+
+def _checked_text(
+    pattern: Pattern,
+    *,
+    rule: Callable[[str], object],
+    otherwise: str,
+    max_length: int | None = None,
+    shows_nothing: Pattern | None = None,
+) -> Callable[[str], str]:
+    """Refuse what the document refuses (``pattern``, ``maxLength``, ``not``): in ``rule``'s words where the
+    business rule refuses the value too, else with ``otherwise``."""
+
+    def check(value: str) -> str:
+        if max_length is not None and len(value) > max_length:
+            raise _error(f"must be at most {max_length} characters")
+        if not pattern.matches(value) or (shows_nothing is not None and shows_nothing.matches(value)):
+            _rule_refuses(rule, value)
+            raise _error(otherwise)
+        return value
+
+    return check
+
+
+def TextField(
+    pattern: Pattern,
+    *,
+    rule: Callable[[str], object],
+    description: str,
+    otherwise: str = "contains characters that are not allowed here",
+    max_length: int | None = None,
+    shows_nothing: Pattern | None = None,
+    **schema: Any,
+) -> Any:
+    """A JSON string the document describes with ``pattern`` (and ``maxLength``, ``not``, ``schema``), and the
+    API checks against the same, before the business rule (``rule``) cleans it."""
+    json_schema: dict[str, Any] = {"type": "string", "pattern": pattern.source, **schema}
+    if max_length is not None:
+        json_schema["maxLength"] = max_length
+    if shows_nothing is not None:
+        json_schema["not"] = {"pattern": shows_nothing.source}
+    check = _checked_text(pattern, rule=rule, otherwise=otherwise, max_length=max_length, shows_nothing=shows_nothing)
+    return Annotated[
+        StrictStr,
+        AfterValidator(_storable_text),
+        AfterValidator(check),
+        WithJsonSchema({**json_schema, "description": description}),
+    ]
+
+
+def _text_rule(max_length: int) -> Callable[[str], object]:
+    return lambda value: validation.text(value, "text", max_length)
+
+
+def Text(max_length: int, description: str = "") -> Any:
+    """Free text of at most ``max_length`` characters once trimmed; no control or text-direction characters."""
+    return TextField(
+        patterns.text_pattern(max_length),
+        rule=_text_rule(max_length),
+        description=f"{description} {TEXT_RULE.format(max_length=max_length)}".lstrip(),
+    )
+
+
+TEXT_RULE = (
+    "At most {max_length} characters once the white space around them is trimmed; tab and newlines are fine,"
+    " other control characters and text-direction marks are not."
+)
+
+
+def _email_check(*, blank_allowed: bool) -> Callable[[str], str]:
+    """At most ``EMAIL_MAX`` characters as sent (unless blank, where allowed); ``validation.email`` decides the rest."""
+
+    def check(value: str) -> str:
+        if blank_allowed and patterns.BLANK.matches(value):
+            return value
+        if len(value) > patterns.EMAIL_MAX:
+            raise _error(f"must be at most {patterns.EMAIL_MAX} characters")
+        return value
+
+    return check
+
+
+_EMAIL_SCHEMA = {
+    "type": "string",
+    "format": "email",
+    "maxLength": patterns.EMAIL_MAX,
+    "pattern": patterns.EMAIL_DOMAIN.source,
+}
 
 
 def _int_schema(low: int, high: int) -> dict[str, Any]:
@@ -105,16 +216,66 @@ PriceIn = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "examples": ["19.99"]},
-                {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)},
+                {"type": "string", "pattern": patterns.PRICE.source, "examples": ["19.99"]},
+                {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE), "multipleOf": 0.01},
             ],
-            "description": f"A decimal with at most 2 fraction digits, 0 to {int(MAX_PRICE)}; a string keeps it exact.",
+            "description": f"A decimal with at most 2 fraction digits, 0 to {int(MAX_PRICE)}: a string of digits"
+            ' such as "19.99" (which keeps it exact), or a JSON number that is a whole number of cents.',
         }
     ),
 ]
-JsonStr = Annotated[StrictStr, AfterValidator(_storable_text)]
-Name = Annotated[JsonStr, Field(description=f"1 to {validation.NAME_MAX} characters after trimming.")]
-Text = Annotated[JsonStr, Field(description=f"At most {validation.DESCRIPTION_MAX} characters.")]
+# Any string without NUL (nor a lone surrogate, which no JSON encoder makes from text).
+JsonStr = Annotated[
+    StrictStr, AfterValidator(_storable_text), WithJsonSchema({"type": "string", "pattern": patterns.NO_NUL.source})
+]
+Name = TextField(
+    patterns.NAME,
+    rule=validation.name,
+    otherwise=f"must be at most {validation.NAME_MAX} characters after trimming",
+    shows_nothing=patterns.NOT_SHOWN,
+    description=f"1 to {validation.NAME_MAX} characters once the white space around them is trimmed (white space"
+    " inside is collapsed to one space); something visible, and no control, text-direction or invisible characters"
+    " (zero-width space, soft hyphen...).",
+)
+Description = Text(validation.DESCRIPTION_MAX)
+Address = Text(ADDRESS_MAX)
+Email = Annotated[
+    StrictStr,
+    AfterValidator(_storable_text),
+    AfterValidator(_email_check(blank_allowed=False)),
+    WithJsonSchema(
+        {
+            **_EMAIL_SCHEMA,
+            "description": "Compared case-insensitively; stored in lower case. Not at a special-use domain (.test,"
+            " .local...).",
+        }
+    ),
+]
+OptionalEmail = Annotated[
+    StrictStr,
+    AfterValidator(_storable_text),
+    AfterValidator(_email_check(blank_allowed=True)),
+    WithJsonSchema(
+        {
+            "anyOf": [_EMAIL_SCHEMA, {"type": "string", "pattern": patterns.BLANK.source}],
+            "description": "An email address, or empty (white space only) for none.",
+        }
+    ),
+]
+Phone = TextField(
+    patterns.PHONE,
+    rule=validation.phone,
+    max_length=patterns.PHONE_MAX,
+    description=f"Digits, spaces and {' '.join(patterns.PHONE_SIGNS.strip())}; at most {patterns.PHONE_MAX}"
+    " characters. Empty for none.",
+)
+Password = TextField(  # validation.password checks both lengths itself, in its words
+    patterns.NO_NUL,
+    rule=validation.password,
+    minLength=validation.PASSWORD_MIN,
+    maxLength=validation.PASSWORD_MAX,
+    description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.",
+)
 
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:
@@ -131,10 +292,8 @@ class RequestModel(BaseModel):
 
 
 class RegisterIn(RequestModel):
-    email: JsonStr
-    password: Annotated[
-        JsonStr, Field(description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.")
-    ]
+    email: Email
+    password: Password
     name: Name
 
 
@@ -145,30 +304,30 @@ class LoginIn(RequestModel):
 
 class ShopCreate(RequestModel):
     name: Name
-    description: Text = None  # type: ignore[assignment]
-    address: JsonStr = None  # type: ignore[assignment]
-    email: JsonStr = None  # type: ignore[assignment]
-    phone: JsonStr = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
+    address: Address = None  # type: ignore[assignment]
+    email: OptionalEmail = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
 
 
 class ShopUpdate(RequestModel):
     name: Name = None  # type: ignore[assignment]
-    description: Text = None  # type: ignore[assignment]
-    address: JsonStr = None  # type: ignore[assignment]
-    email: JsonStr = None  # type: ignore[assignment]
-    phone: JsonStr = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
+    address: Address = None  # type: ignore[assignment]
+    email: OptionalEmail = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
 class CategoryCreate(RequestModel):
     name: Name
-    description: Text = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
     parent_id: NullableBodyId = None
 
 
 class CategoryUpdate(RequestModel):
     name: Name = None  # type: ignore[assignment]
-    description: Text = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
     parent_id: NullableBodyId = None
 
 
@@ -177,7 +336,7 @@ class ProductCreate(RequestModel):
     name: Name
     price: PriceIn
     stock: Stock
-    description: Text = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
@@ -187,7 +346,7 @@ class ProductUpdate(RequestModel):
     name: Name = None  # type: ignore[assignment]
     price: PriceIn = None  # type: ignore[assignment]
     stock: Stock = None  # type: ignore[assignment]
-    description: Text = None  # type: ignore[assignment]
+    description: Description = None  # type: ignore[assignment]
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
@@ -195,15 +354,16 @@ class ProductUpdate(RequestModel):
 class ImageOrderIn(RequestModel):
     image_ids: Annotated[
         list[BodyId],
-        Field(max_length=MAX_IMAGES_PER_PRODUCT, description="Every image id of the product, in the new order."),
+        Field(
+            max_length=MAX_IMAGES_PER_PRODUCT,
+            json_schema_extra={"uniqueItems": True},  # a repeated id is refused (media.services.reorder_images)
+            description="Every image id of the product, each once, in the new order.",
+        ),
     ]
 
 
 class ImageAltIn(RequestModel):
-    alt: Annotated[
-        JsonStr,
-        Field(max_length=ALT_MAX, description="Describes the picture; empty means the product's name."),
-    ]
+    alt: Text(ALT_MAX, "Describes the picture; empty means the product's name.")  # type: ignore[valid-type]
 
 
 class StockIn(RequestModel):
@@ -213,11 +373,16 @@ class StockIn(RequestModel):
 # --- query string types --------------------------------------------------------------------------
 
 
+# A whole number, also as a client may write an integral float: "2.0" (JSON Schema's integer 2 all the same).
+_QUERY_INT = re.compile(r"-?([0-9]{1,20})(?:\.0{1,20})?", re.ASCII)
+
+
 def _query_int(low: int, high: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        if not (isinstance(value, str) and value.lstrip("-").isdigit() and value.isascii() and len(value) <= 20):
+        found = _QUERY_INT.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
             raise _error("must be a whole number")
-        number = int(value)
+        number = int(found[1]) * (-1 if value.startswith("-") else 1)
         if not low <= number <= high:
             raise _error(f"must be between {low} and {high}")
         return number
@@ -236,11 +401,17 @@ def _query_bool(value: Any) -> bool:
 
 
 def _query_price(value: Any) -> Decimal:
-    """A price filter obeys the price rule: 0 … 1 000 000 with at most two fraction digits."""
-    try:
-        return validation.price(value)
-    except Invalid as exc:
-        raise _error(exc.message) from exc
+    """A price filter is a price as ``patterns.PRICE`` spells one: 0 … 1 000 000 with at most two fraction digits."""
+    if not patterns.PRICE.matches(value):
+        _rule_refuses(validation.price, value)
+        raise _error("must be written as digits with at most 2 after the point, such as 19.99")
+    return validation.price(value)
+
+
+def _query_text(value: Any) -> str:
+    if len(value) > QUERY_TEXT_MAX:
+        raise _error(f"must be at most {QUERY_TEXT_MAX} characters")
+    return value
 
 
 def QueryChoice(choices: tuple[str, ...]) -> Any:
@@ -255,11 +426,24 @@ def QueryChoice(choices: tuple[str, ...]) -> Any:
 
 
 QueryId = QueryInt(1, ID_MAX)
-QueryBool = Annotated[bool, PlainValidator(_query_bool), WithJsonSchema({"type": "string", "enum": ["true", "false"]})]
+QueryBool = Annotated[bool, PlainValidator(_query_bool), WithJsonSchema({"type": "boolean"})]
 QueryPrice = Annotated[
     Decimal,
     PlainValidator(_query_price),
-    WithJsonSchema({"type": "string", "description": "A decimal such as 19.99, 0 to 1000000.", "examples": ["19.99"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": patterns.PRICE.source,
+            "description": f"A price: digits with at most 2 after the point, 0 to {int(MAX_PRICE)}.",
+            "examples": ["19.99"],
+        }
+    ),
+]
+# NUL is refused in every query parameter (operations._query_args).
+QueryText = Annotated[
+    str,
+    PlainValidator(_query_text),
+    WithJsonSchema({"type": "string", "maxLength": QUERY_TEXT_MAX, "pattern": patterns.NO_NUL.source}),
 ]
 
 
@@ -275,12 +459,18 @@ class NoQuery(QueryModel):
 
 
 class PageQuery(QueryModel):
-    page: QueryInt(1, PAGE_MAX) = 1  # type: ignore[valid-type]
+    page: Annotated[
+        QueryInt(1, MAX_ROWS_DEEP),
+        Field(
+            description=f"A list goes at most {MAX_ROWS_DEEP} rows deep: page * per_page may not exceed"
+            f" {MAX_ROWS_DEEP} (422 beyond; narrow the search or the filters to reach further)."
+        ),
+    ] = 1
     per_page: QueryInt(1, MAX_PER_PAGE) = DEFAULT_PER_PAGE  # type: ignore[valid-type]
 
 
 class ShopListQuery(PageQuery):
-    q: Annotated[str, Field(description="Words in the shop's name or description.")] = None  # type: ignore[assignment]
+    q: Annotated[QueryText, Field(description="Part of the shop's name or description, in any case.")] = None  # type: ignore[assignment]
     owner_id: QueryId = None
 
 
@@ -289,7 +479,9 @@ class CategoryListQuery(PageQuery):
 
 
 class CatalogListQuery(PageQuery):
-    q: Annotated[str, Field(description="Full-text search over name and description; word prefixes match.")] = None  # type: ignore[assignment]
+    q: Annotated[QueryText, Field(description="Full-text search over name and description; word prefixes match.")] = (
+        None  # type: ignore[assignment]
+    )
     category_id: Annotated[QueryId, Field(description="This category and all below it.")] = None
     shop_id: QueryId = None
     min_price: QueryPrice = None  # type: ignore[assignment]
@@ -327,7 +519,8 @@ PriceOut = Annotated[
 class ResponseModel(BaseModel):
     """Built from ORM objects; lists exactly the fields a client may see."""
 
-    model_config = ConfigDict(from_attributes=True)
+    # A field with a default is still always sent (``total_is_lower_bound``, ``currency``): the document says so.
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
 
 
 class UserOut(ResponseModel):

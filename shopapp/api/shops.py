@@ -15,6 +15,7 @@ ONE = "/shops/<int:shop_id>"
 
 @operation("/shops", summary="Active shops", tag=TAG, query=ShopListQuery, response=ShopPage)
 def list_shops(query: ShopListQuery) -> Page[Shop]:
+    """Active shops, by name; q matches part of a shop's name or description (any case), owner_id keeps one owner's."""
     return shops.list_shops(q=query.q, owner_id=query.owner_id, page=query.page, per_page=query.per_page)
 
 
@@ -27,6 +28,7 @@ def list_shops(query: ShopListQuery) -> Page[Shop]:
     errors=(404,),
 )
 def get_shop(shop_id: int, user: User | None) -> Shop:
+    """An active shop, or one of the caller's own while inactive; a deleted shop, or another's inactive one, is 404."""
     return shops.get_visible_shop(shop_id, user)
 
 
@@ -42,6 +44,7 @@ def get_shop(shop_id: int, user: User | None) -> Shop:
     rules=shops.FIELDS,
 )
 def create_shop(user: User, body: ShopCreate) -> Shop:
+    """The caller owns the new shop; its slug is made from the name."""
     return shops.create_shop(user, body.model_dump(exclude_unset=True))
 
 
@@ -57,6 +60,7 @@ def create_shop(user: User, body: ShopCreate) -> Shop:
     rules=shops.FIELDS,
 )
 def update_shop(shop_id: int, user: User, body: ShopUpdate) -> Shop:
+    """PUT and PATCH alike change only the fields given; is_active false takes the shop out of the public lists."""
     return shops.update_shop(user, shop_id, body.model_dump(exclude_unset=True))
 
 
@@ -69,6 +73,7 @@ def update_shop(shop_id: int, user: User, body: ShopUpdate) -> Shop:
     errors=(403, 404),
 )
 def delete_shop(shop_id: int, user: User) -> None:
+    """A soft delete: the shop and its products leave the catalog and lists until it is restored."""
     shops.delete_shop(user, shop_id)
 
 
@@ -82,4 +87,5 @@ def delete_shop(shop_id: int, user: User) -> None:
     errors=(403, 404, 409),
 )
 def restore_shop(shop_id: int, user: User) -> Shop:
+    """Brings a soft-deleted shop of the caller's back; its products return to the catalog with it."""
     return shops.restore_shop(user, shop_id)

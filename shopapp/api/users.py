@@ -38,6 +38,7 @@ TAG = "users"
     rules=auth.REGISTRATION,
 )
 def register(body: RegisterIn) -> User:
+    """The email must not belong to an account yet, in any case (409); the password is stored as an Argon2 hash."""
     return auth.register(body.email, body.password, body.name)
 
 
@@ -57,6 +58,7 @@ def login(body: LoginIn) -> AccessToken:
 
 @operation("/users/me", summary="The caller's account", tag=TAG, auth="required", response=UserOut)
 def me(user: User) -> User:
+    """The account the access token was issued to."""
     return user
 
 
@@ -68,6 +70,7 @@ def me(user: User) -> User:
     auth="required",
 )
 def logout(user: User) -> None:
+    """Every token issued to the caller so far stops working, this one included (401 from then on)."""
     auth.end_all_sessions(user)
 
 
@@ -80,6 +83,7 @@ def logout(user: User) -> None:
     response=ProductPage,
 )
 def my_products(user: User, query: OwnProductsQuery) -> Page[Product]:
+    """The caller's products in all their shops, by name: active (the default), inactive or deleted."""
     return products.list_user_products(user, status=query.status, page=query.page, per_page=query.per_page)
 
 

@@ -31,6 +31,9 @@ _FORBIDDEN_CHARS = frozenset(_BIDI + _CONTROLS)
 _INVISIBLE = frozenset("\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u3164\ufeff")
 # A field's rule: the value as given in, the value to store out, or ``Invalid``.
 Rules = Mapping[str, Callable[[Any], Any]]
+# The API states these two sets in its OpenAPI document (api/patterns.py builds its patterns from them).
+FORBIDDEN_CHARS = _FORBIDDEN_CHARS
+INVISIBLE_CHARS = _INVISIBLE
 # A price as typed: ASCII digits only ("٣" and "1_000" are numbers to Python's Decimal, not to a customer).
 _PRICE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 

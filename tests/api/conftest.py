@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -79,3 +80,10 @@ def owner(make_user) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def other(make_user) -> User:  # type: ignore[no-untyped-def]
     return make_user(email="other@example.com")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many cases schemathesis sent, when its tests ran (tests/api/test_openapi.py)."""
+    fuzz = sys.modules.get("tests.api.test_openapi")
+    for line in fuzz.cases_summary() if fuzz is not None else []:
+        terminalreporter.write_line(line)

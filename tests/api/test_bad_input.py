@@ -30,12 +30,24 @@ def test_bad_prices(api, owner, shop, literal):
 
 
 def test_good_price_literals(api, owner, shop):
+    """A JSON number is a price if it is a whole number of cents, however written (the document's multipleOf)."""
     for n, (literal, shown) in enumerate(
-        [('" 5 "', "5.00"), ("1E+1", "10.00"), ("0.10", "0.10"), ('"1e3"', "1000.00")]
-    ):
+        [('"5"', "5.00"), ('"0.5"', "0.50"), ('"1000000.00"', "1000000.00"), ("1E+1", "10.00"), ("0.10", "0.10"),
+         ("19.990", "19.99"), ("1.50e-1", "0.15"), ("1000000", "1000000.00")]
+    ):  # fmt: skip
         response = _raw_product(api, owner, shop, literal, name=f"P{n}")
         assert response.status_code == 201, (literal, response.get_json())
         assert response.get_json()["price"] == shown
+
+
+@pytest.mark.parametrize("literal", ['" 5 "', '"1e3"', '"+5"', '".5"', '"5."', '"-0"', '"5.000"', '"0001000000"'])
+def test_a_price_string_is_spelled_as_the_document_says(api, owner, shop, literal):
+    """The document's pattern for a price string is the API's: digits, then at most 2 after a point."""
+    body = assert_problem(_raw_product(api, owner, shop, literal), 422, "price")
+    assert body["errors"][0]["message"] in (
+        'must be written as digits with at most 2 after the point, such as "19.99"',
+        "must have at most 2 decimal places",
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,11 @@
 
 Until the document declared ``format: binary`` beside ``contentMediaType`` for the file fields, the generator
 typed ``image`` as a plain string, and a generated client could not send a photo at all. Here the client is
-generated once per session (with ``--fail-on-warning``: an operation the generator cannot read fails the test),
-imported, and its own operations register, log in, create a shop and a product and upload real photographs
-over HTTP to the app served by waitress (tests/live.py).
+generated once per session into a temporary folder (with ``--fail-on-warning``: an operation the generator
+cannot read fails the test), imported, and its own operations run the whole flow over HTTP against the app
+served by waitress (tests/live.py): register, log in, open a shop, add a category and products, upload real
+photographs, read them back (anonymously too: reads take an optional token), filter the catalog with a boolean,
+log out. Every call raises on a status the document does not list (``raise_on_unexpected_status``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -39,9 +42,14 @@ MODULES = {
     "models": "models",
     "register": "api.users.register",
     "login": "api.users.login",
+    "me": "api.users.me",
+    "logout": "api.users.logout",
     "create_shop": "api.shops.create_shop",
+    "get_shop": "api.shops.get_shop",
+    "create_category": "api.categories.create_category",
     "create_product": "api.products.create_product",
     "get_product": "api.products.get_product",
+    "list_products": "api.products.list_products",
     "upload_image": "api.products.upload_image",
     "upload_images": "api.products.upload_images",
 }
@@ -91,7 +99,7 @@ def test_the_generated_upload_bodies_type_the_image_field_as_a_file(generated: S
 
 
 @pytest.mark.usefixtures("no_server_errors")
-def test_the_generated_client_uploads_real_photographs_to_a_live_server(
+def test_the_generated_client_runs_the_whole_flow_against_a_live_server(
     generated: SimpleNamespace, live_server: LiveServer
 ) -> None:
     g, models = generated, generated.models
@@ -108,15 +116,60 @@ def test_the_generated_client_uploads_real_photographs_to_a_live_server(
     owner = g.client.AuthenticatedClient(
         base_url=live_server.url, token=token.access_token, raise_on_unexpected_status=True
     )
+    me = g.me.sync(client=owner)
+    assert isinstance(me, models.UserOut) and me.id == registered.parsed.id
 
     shop = g.create_shop.sync_detailed(client=owner, body=models.ShopCreate(name=f"Lakeside {email[10:22]}"))
     assert shop.status_code == 201 and isinstance(shop.parsed, models.ShopOut), shop.content
+    category = g.create_category.sync_detailed(client=owner, body=models.CategoryCreate(name=f"Kitchen {email[10:22]}"))
+    assert category.status_code == 201 and isinstance(category.parsed, models.CategoryOut), category.content
     product = g.create_product.sync_detailed(
-        client=owner, body=models.ProductCreate(name="Kettle", price="24.50", shop_id=shop.parsed.id, stock=3)
+        client=owner,
+        body=models.ProductCreate(
+            name="Kettle", price="24.50", shop_id=shop.parsed.id, stock=3, category_id=category.parsed.id
+        ),
     )
     assert product.status_code == 201 and isinstance(product.parsed, models.ProductOut), product.content
+    assert product.parsed.category.id == category.parsed.id and product.parsed.price == "24.50"
     product_id = product.parsed.id
+    sold_out = g.create_product.sync(
+        client=owner, body=models.ProductCreate(name="Teapot", price=12, shop_id=shop.parsed.id, stock=0)
+    )
+    assert isinstance(sold_out, models.ProductOut) and sold_out.price == "12.00", sold_out
 
+    uploaded = _upload_photographs(g, owner, product_id)
+
+    listed = g.get_product.sync(product_id, client=owner)
+    assert isinstance(listed, models.ProductOut), listed
+    assert [i.to_dict() for i in listed.images] == [i.to_dict() for i in uploaded]
+    served = httpx.get(live_server.url + uploaded[0].url, timeout=10)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(served.content)) as picture:
+        assert picture.size == upright(REAL["boats.jpg"][1])
+
+    # Reads take an optional token: without one, the same product and shop.
+    seen = g.get_product.sync(product_id, client=anonymous)
+    assert isinstance(seen, models.ProductOut) and seen.to_dict() == listed.to_dict()
+    public_shop = g.get_shop.sync(shop.parsed.id, client=anonymous)
+    assert isinstance(public_shop, models.ShopOut) and public_shop.name == shop.parsed.name
+    # A boolean query parameter, sent the way the generated client (httpx) writes booleans.
+    by_name = {"shop_id": shop.parsed.id, "sort": models.ListProductsSort.NAME}
+    in_stock = g.list_products.sync(client=anonymous, in_stock=True, **by_name)
+    everything = g.list_products.sync(client=anonymous, in_stock=False, **by_name)
+    assert isinstance(in_stock, models.ProductPage) and isinstance(everything, models.ProductPage)
+    assert [p.name for p in in_stock.items] == ["Kettle"]
+    assert [p.name for p in everything.items] == ["Kettle", "Teapot"]
+    assert (everything.total, everything.pages, everything.total_is_lower_bound) == (2, 1, False)
+
+    logged_out = g.logout.sync_detailed(client=owner)
+    assert logged_out.status_code == 204, logged_out.content
+    refused = g.me.sync_detailed(client=owner)  # the token stopped working: a documented 401, not an exception
+    assert refused.status_code == 401 and isinstance(refused.parsed, models.Problem), refused.content
+
+
+def _upload_photographs(g: SimpleNamespace, owner: Any, product_id: int) -> list[Any]:
+    """One real photograph alone, then three at once with their alt texts; the images as the API answered."""
+    models = g.models
     boats = photo("boats.jpg")
     with boats.open("rb") as payload:
         image = g.types.File(payload=payload, file_name=boats.name, mime_type="image/jpeg")
@@ -142,11 +195,4 @@ def test_the_generated_client_uploads_real_photographs_to_a_live_server(
     got = [(i.width, i.height, i.alt, i.position) for i in several.parsed]
     sizes = [upright(REAL[n][1]) for n in names]
     assert got == [(*sizes[0], "A leaf", 1), (*sizes[1], "Kettle", 2), (*sizes[2], "The pier", 3)]
-
-    listed = g.get_product.sync(product_id, client=owner)
-    assert isinstance(listed, models.ProductOut), listed
-    assert [i.to_dict() for i in listed.images] == [i.to_dict() for i in [one.parsed, *several.parsed]]
-    served = httpx.get(live_server.url + one.parsed.url, timeout=10)
-    assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
-    with Image.open(io.BytesIO(served.content)) as picture:
-        assert picture.size == upright(REAL["boats.jpg"][1])
+    return [one.parsed, *several.parsed]
