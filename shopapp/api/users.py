@@ -96,4 +96,6 @@ def my_products(user: User, query: OwnProductsQuery) -> Page[Product]:
     response=ShopPage,
 )
 def my_shops(user: User, query: OwnShopsQuery) -> Page[Shop]:
+    """The caller's own shops, by name: every shop not deleted (the default), only active or inactive ones, or
+    the deleted ones (which the owner may restore)."""
     return shops.list_user_shops(user, status=query.status, page=query.page, per_page=query.per_page)

@@ -36,14 +36,20 @@ def test_registering_with_three_bad_values_names_all_three(api, row_count):
     assert row_count(User) == 0
 
 
-def test_missing_references_are_named_beside_the_bad_values(api, owner):
+def test_missing_references_are_named_together_and_bad_values_come_first(api, owner):
+    """Values the document refuses are listed before any lookup; a body that passes it gets every missing
+    reference named at once."""
     data = {"shop_id": 2**31 - 1, "category_id": 2**31 - 1, "name": "\x1b[31mMug", "price": "1.234", "stock": 1}
-    body = assert_problem(api.post("/products", as_=owner, json=data), 422, "shop_id", "category_id", "name", "price")
+    body = assert_problem(api.post("/products", as_=owner, json=data), 422, "name", "price")
+    assert _errors(body) == {
+        "name": "must not contain control characters (NUL, escapes, text-direction marks)",
+        "price": "must have at most 2 decimal places",
+    }
+    data = {**data, "name": "Mug", "price": "1.23"}
+    body = assert_problem(api.post("/products", as_=owner, json=data), 422, "shop_id", "category_id")
     assert _errors(body) == {
         "shop_id": "refers to a shop that does not exist",
         "category_id": "refers to a category that does not exist",
-        "name": "must not contain control characters (NUL, escapes, text-direction marks)",
-        "price": "must have at most 2 decimal places",
     }
 
 
@@ -90,18 +96,21 @@ def test_a_shop_and_a_category_name_every_bad_value(api, owner, make_category, r
         "x": "is not a field you can set",
     }
     data = {"name": "a\x07", "description": "x" * 5001, "parent_id": 2**31 - 1}
-    body = assert_problem(api.post("/categories", as_=owner, json=data), 422, "name", "description", "parent_id")
+    body = assert_problem(api.post("/categories", as_=owner, json=data), 422, "name", "description")
     assert _errors(body) == {
         "name": "must not contain control characters (NUL, escapes, text-direction marks)",
         "description": "must be at most 5000 characters",
-        "parent_id": "refers to a category that does not exist",
     }
+    missing_parent = api.post("/categories", as_=owner, json={**data, "name": "a", "description": ""})
+    body = assert_problem(missing_parent, 422, "parent_id")
+    assert _errors(body) == {"parent_id": "refers to a category that does not exist"}
     assert row_count(Shop) == 0 and row_count(Category) == 0
 
     category = make_category(owner, name="Kitchen")
     response = api.patch(f"/categories/{category.id}", as_=owner, json={"name": "", "parent_id": category.id})
-    body = assert_problem(response, 422, "name", "parent_id")
-    assert _errors(body) == {"name": "must not be empty", "parent_id": "would put the category inside itself"}
+    assert _errors(assert_problem(response, 422, "name")) == {"name": "must not be empty"}
+    response = api.patch(f"/categories/{category.id}", as_=owner, json={"name": "Cups", "parent_id": category.id})
+    assert _errors(assert_problem(response, 422, "parent_id")) == {"parent_id": "would put the category inside itself"}
 
 
 def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, make_shop, make_product, snapshot):
@@ -121,9 +130,12 @@ def test_an_edit_with_one_bad_value_writes_none_of_the_good_ones(api, owner, mak
 
 
 def test_a_refusal_of_the_whole_request_wins_over_bad_values(api, owner, other, make_shop, row_count):
-    """Another owner's shop is a 403 whatever else is wrong: fixing the values would not help."""
+    """Another owner's shop is a 403 once the body passes the document: fixing the values would not help. A body
+    the document refuses is a 422 first (nothing about the shop is looked up)."""
     theirs = make_shop(other, name="Theirs")
     response = api.post("/products", as_=owner, json={"shop_id": theirs.id, "name": "", "price": "-1", "stock": -1})
+    assert assert_problem(response, 422, "name", "price", "stock")
+    response = api.post("/products", as_=owner, json={"shop_id": theirs.id, "name": "Mug", "price": "1", "stock": 1})
     assert assert_problem(response, 403)["detail"] == "You can only put products in your own shops."
     assert row_count(Product) == 0
 
