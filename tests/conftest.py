@@ -298,3 +298,36 @@ def own_redis() -> Iterator[OwnRedis]:
         yield server
     finally:
         server.kill()
+
+
+class Statements(list[str]):
+    """The SQL statements the database was sent while ``queries.record()`` was open."""
+
+    def reading(self, table: str) -> list[str]:
+        """The statements that read from ``table`` (``FROM table`` itself, not a join to it)."""
+        return [s for s in self if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+
+
+@pytest.fixture
+def queries(app: Flask):  # type: ignore[no-untyped-def]
+    """``with queries.record() as statements:`` collects what the database is sent meanwhile (indico's
+    ``count_queries``), to test that a page's queries do not grow."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    class Recorder:
+        @contextmanager
+        def record(self) -> Iterator[Statements]:
+            statements = Statements()
+
+            def note(*args: Any) -> None:
+                statements.append(str(args[2]))
+
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                yield statements
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+
+    return Recorder()

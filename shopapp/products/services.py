@@ -8,8 +8,8 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from shopapp.auth.models import User
@@ -68,7 +68,7 @@ def _with_relations(stmt: Select[Any]) -> Select[Any]:
     return stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
 
 
-def catalog_products() -> Select[tuple[Product]]:
+def catalog_products() -> Select[Product]:
     """Products customers can see: active, not deleted, in an active shop that is not deleted."""
     return (
         select(Product)
@@ -77,12 +77,34 @@ def catalog_products() -> Select[tuple[Product]]:
     )
 
 
-def _load(product_id: int) -> Product | None:
-    return db.session.execute(_load_statement(), {"product_id": product_id}).unique().scalar_one_or_none()
+_READ = "products_read"  # session.info: {id: (product, locked)} read by this transaction
+
+
+def _load(product_id: int, *, lock: bool = False) -> Product | None:
+    """One product with its relations, read once per transaction: the views, the ownership check and the
+    service that writes it share the copy (``lock``: ``SELECT ... FOR UPDATE``, read again unless this
+    transaction holds the lock already)."""
+    read: dict[int, tuple[Product, bool]] = db.session.info.setdefault(_READ, {})
+    known = read.get(product_id)
+    if known is not None and (known[1] or not lock):
+        return known[0]
+    stmt = _load_statement()
+    if lock:
+        stmt = stmt.with_for_update(of=Product).execution_options(populate_existing=True)
+    product = db.session.scalars(stmt, {"product_id": product_id}).unique().one_or_none()
+    if product is not None:
+        read[product_id] = (product, lock)
+    return product
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_read(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the locks end with the transaction, and the copies may go stale
+        session.info.pop(_READ, None)
 
 
 @cache
-def _load_statement() -> Select[tuple[Product]]:
+def _load_statement() -> Select[Product]:
     """One product by its ``product_id`` parameter, with its relations: built once."""
     return _with_relations(select(Product).where(Product.id == bindparam("product_id")))
 
@@ -98,10 +120,11 @@ def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
     return product
 
 
-def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
+def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False, lock: bool = False) -> Product:
     """The caller's own product, or NotFound / Forbidden; ``deleted=True`` asks for a soft-deleted one, ``None``
-    for one deleted or not. Either way its shop is not deleted."""
-    product = _load(product_id)
+    for one deleted or not. Either way its shop is not deleted. ``lock``: see ``lock_owned_product`` (a page
+    that writes locks at once, so the service's own lock finds it held and the product is read once)."""
+    product = _load(product_id, lock=lock)
     if product is None or product.shop.deleted_at is not None:
         raise NotFound(NOT_FOUND)
     if product.shop.owner_id != user.id:
@@ -123,9 +146,7 @@ def lock_owned_product(user: User, product_id: int, *, deleted: bool | None = Fa
     ``StaleDataError``. Image writes (media/services.py) take the same lock, so concurrent uploads count a
     product's images right. (SQLite has no row locks; it lets one writer in at a time anyway.)
     """
-    lock = select(Product).where(Product.id == product_id).with_for_update(of=Product)
-    db.session.execute(lock.execution_options(populate_existing=True))
-    return get_owned_product(user, product_id, deleted=deleted)
+    return get_owned_product(user, product_id, deleted=deleted, lock=True)
 
 
 def _target_shop(user: User, shop_id: int) -> Shop:
