@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -77,14 +78,14 @@ def catalog_products() -> Select[Product]:
     )
 
 
-_READ = "products_read"  # session.info: {id: (product, locked)} read by this transaction
+_READ = "products_read"  # g: {id: (product, locked)} read in this request and transaction
 
 
 def _load(product_id: int, *, lock: bool = False) -> Product | None:
-    """One product with its relations, read once per transaction: the views, the ownership check and the
-    service that writes it share the copy (``lock``: ``SELECT ... FOR UPDATE``, read again unless this
-    transaction holds the lock already)."""
-    read: dict[int, tuple[Product, bool]] = db.session.info.setdefault(_READ, {})
+    """One product with its relations, read once per request: the view, the ownership check and the service
+    that writes it share the copy (``lock``: ``SELECT ... FOR UPDATE``, read again unless this transaction
+    holds the lock already). The copies go with the request's ``g`` and whenever a transaction ends."""
+    read: dict[int, tuple[Product, bool]] = g.setdefault(_READ, {})
     known = read.get(product_id)
     if known is not None and (known[1] or not lock):
         return known[0]
@@ -99,8 +100,8 @@ def _load(product_id: int, *, lock: bool = False) -> Product | None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_read(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the locks end with the transaction, and the copies may go stale
-        session.info.pop(_READ, None)
+    if transaction.parent is None and has_app_context():  # the locks end with it, the copies may go stale
+        g.pop(_READ, None)
 
 
 @cache
