@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import event
 
 from shopapp.auth.models import User
+from shopapp.catalog.query import CatalogQuery, search_catalog
 from shopapp.extensions import db
 from shopapp.products import services
-from shopapp.products.services import CatalogQuery, search_catalog
 from tests.test_search import bulk_up_for_the_planner
 
 

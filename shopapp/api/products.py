@@ -21,6 +21,7 @@ from shopapp.api.schemas import (
     StockIn,
 )
 from shopapp.auth.models import User
+from shopapp.catalog import query as catalog
 from shopapp.core.pagination import Page
 from shopapp.media import services as media
 from shopapp.media.services import NewImage
@@ -55,7 +56,7 @@ def _expected_version(product_id: int) -> int | None:
     "/products", summary="The catalog: search, filter, sort", tag=TAG, query=CatalogListQuery, response=ProductPage
 )
 def list_products(query: CatalogListQuery) -> Page[Product]:
-    return products.search_catalog(products.CatalogQuery(**query.model_dump()))
+    return catalog.search_catalog(catalog.CatalogQuery(**query.model_dump()))
 
 
 @operation(

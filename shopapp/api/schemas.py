@@ -30,12 +30,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shopapp.catalog.query import SORTS
 from shopapp.core import validation
+from shopapp.core.db import STATUSES
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE
 from shopapp.media.services import image_urls
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
-from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
 PAGE_MAX = 1_000_000  # keeps OFFSET inside 64 bits on both databases

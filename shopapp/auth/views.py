@@ -93,7 +93,7 @@ def logout() -> ResponseReturnValue:
     session.clear()
     logout_user()
     flash("You are logged out.", "info")
-    return redirect(url_for("products.catalog"))
+    return redirect(url_for("catalog.index"))
 
 
 def _account_page(profile: ProfileForm, password: PasswordForm) -> ResponseReturnValue:
