@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shopapp import create_app  # noqa: E402
+from shopapp.catalog.query import CatalogQuery, search_catalog  # noqa: E402
 from shopapp.config import normalize_database_url  # noqa: E402
 from shopapp.extensions import db  # noqa: E402
-from shopapp.products.services import CatalogQuery, search_catalog  # noqa: E402
 
 SCAN = re.compile(r"(Seq Scan|Index Scan|Index Only Scan|Bitmap Index Scan|Bitmap Heap Scan) on \w+")
 

@@ -5,7 +5,7 @@ from alembic import context
 from flask import current_app
 
 from shopapp.core.db_timeouts import unbound
-from shopapp.products.search import include_name
+from shopapp.schema import include_name
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

@@ -100,26 +100,22 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from shopapp.api import register_api
     from shopapp.auth.views import bp as auth_bp
+    from shopapp.catalog.views import bp as catalog_bp
     from shopapp.categories.manage import bp as categories_manage_bp
-    from shopapp.categories.views import bp as categories_bp
     from shopapp.core.health import bp as health_bp
     from shopapp.core.routing import ids_in_range
     from shopapp.core.templating import register_template_helpers
     from shopapp.media.manage import bp as media_manage_bp
     from shopapp.media.views import bp as media_bp
     from shopapp.products.manage import bp as products_manage_bp
-    from shopapp.products.views import bp as products_bp
     from shopapp.shops.manage import bp as shops_manage_bp
-    from shopapp.shops.views import bp as shops_bp
 
     register_template_helpers(app)
     app.url_value_preprocessor(ids_in_range)
     for blueprint in (
         health_bp,
         media_bp,
-        products_bp,
-        shops_bp,
-        categories_bp,
+        catalog_bp,
         auth_bp,
         shops_manage_bp,
         products_manage_bp,

@@ -264,6 +264,10 @@ class QueryLog(list[Statement]):
     def sql(self) -> list[str]:
         return [statement.sql for statement in self]
 
+    def reading(self, table: str) -> list[str]:
+        """The statements that read from ``table`` (``FROM table`` itself, not a join to it)."""
+        return [s for s in self.sql if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
+
 
 @pytest.fixture
 def queries(app: Flask) -> Iterator[QueryLog]:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from shopapp.auth.models import User
+from shopapp.catalog import query as catalog_query
+from shopapp.catalog.query import CatalogQuery, search_catalog
 from shopapp.extensions import db
-from shopapp.products import services
-from shopapp.products.services import CatalogQuery, search_catalog
 from tests.conftest import QueryLog
 from tests.test_search import bulk_up_for_the_planner
 
@@ -22,7 +22,7 @@ from tests.test_search import bulk_up_for_the_planner
 @pytest.fixture
 def candles(make_shop, make_product, monkeypatch):  # type: ignore[no-untyped-def]
     """Seven matching products, and the catalog counting exactly only up to three."""
-    monkeypatch.setattr(services, "EXACT_TOTAL_UP_TO", 3)
+    monkeypatch.setattr(catalog_query, "EXACT_TOTAL_UP_TO", 3)
     shop = make_shop()
     for n in range(7):
         make_product(shop=shop, name=f"Candle {n}")
@@ -63,7 +63,7 @@ def test_the_api_and_the_page_say_when_the_total_is_a_lower_bound(client, monkey
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ProductPage"]
     assert schema["properties"]["total_is_lower_bound"]["type"] == "boolean"
 
-    monkeypatch.setattr("shopapp.products.forms.CATALOG_PER_PAGE", 2)
+    monkeypatch.setattr("shopapp.catalog.forms.CATALOG_PER_PAGE", 2)
     html = client.get("/products?q=candle&sort=newest&page=2").get_data(as_text=True)
     assert "4+ products found" in html and "page 2 of 2+" in html
     assert 'rel="next"' in html

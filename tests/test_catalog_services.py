@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 
 from shopapp.auth import services as auth
+from shopapp.catalog.query import CatalogQuery, search_catalog
 from shopapp.categories import services as categories
 from shopapp.core.errors import Conflict, Forbidden, Invalid, NotDeleted, NotFound, PreconditionFailed, Refused
 from shopapp.extensions import db
 from shopapp.products import services as products
-from shopapp.products.services import CatalogQuery
 from shopapp.shops import services as shops
 
 pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
@@ -101,13 +101,13 @@ def test_product_soft_delete_and_restore(make_product):
     owner = product.shop.owner
     products.delete_product(owner, product.id)
     db.session.commit()
-    assert products.search_catalog(CatalogQuery()).total == 0
+    assert search_catalog(CatalogQuery()).total == 0
     with pytest.raises(NotFound):
         products.get_visible_product(product.id)
     assert [p.id for p in products.list_user_products(owner, status="deleted").items] == [product.id]
     products.restore_product(owner, product.id)
     db.session.commit()
-    assert [p.name for p in products.search_catalog(CatalogQuery()).items] == ["Lamp"]
+    assert [p.name for p in search_catalog(CatalogQuery()).items] == ["Lamp"]
 
 
 def test_deleting_a_shop_takes_its_products_out_of_the_catalog(make_shop, make_product):
@@ -115,7 +115,7 @@ def test_deleting_a_shop_takes_its_products_out_of_the_catalog(make_shop, make_p
     make_product(shop=shop)
     shops.delete_shop(shop.owner, shop.id)
     db.session.commit()
-    assert products.search_catalog(CatalogQuery()).total == 0
+    assert search_catalog(CatalogQuery()).total == 0
 
 
 def test_adjust_stock_is_atomic_and_bounded(make_product):
@@ -139,7 +139,7 @@ def test_catalog_filters_and_sorts(make_user, make_shop, make_category, make_pro
     make_product(shop=shop, name="Spade", price="20.00", stock=4, category_id=garden.id)
 
     def names(**kw):
-        return [p.name for p in products.search_catalog(CatalogQuery(**kw)).items]
+        return [p.name for p in search_catalog(CatalogQuery(**kw)).items]
 
     assert names(category_id=kitchen.id, sort="name") == ["Mug A", "Pan"]
     assert names(min_price=Decimal("15"), sort="price_asc") == ["Spade", "Pan"]

@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from shopapp.catalog.forms import CATALOG_PER_PAGE
 from shopapp.core import pagination
 from shopapp.core.client_limits import action_of
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import MAX_ROWS_DEEP, check_page, last_page
-from shopapp.products.forms import CATALOG_PER_PAGE
 from tests.api.conftest import assert_problem
 from tests.conftest import base_config
 from tests.pages.conftest import csrf_token

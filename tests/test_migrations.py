@@ -11,10 +11,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from shopapp import create_app
+from shopapp.catalog.query import CatalogQuery, search_catalog
 from shopapp.core.db import compare_type
 from shopapp.extensions import db
-from shopapp.products.search import include_name
-from shopapp.products.services import CatalogQuery, search_catalog
+from shopapp.schema import include_name
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, base_config
 
 

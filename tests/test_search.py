@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Select, text
 
+from shopapp.catalog import query as catalog_query
+from shopapp.catalog.query import CatalogQuery, catalog_products, search_catalog
+from shopapp.catalog.search import MAX_TERMS, apply_search, prepare_search, search_terms
 from shopapp.extensions import db
 from shopapp.products import services as products
 from shopapp.products.models import ProductImage
-from shopapp.products.search import MAX_TERMS, apply_search, prepare_search, search_terms
-from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
@@ -291,11 +292,11 @@ def test_searches_of_one_shape_share_a_statement_and_keep_their_own_values(make_
     make_product(shop=shop, name="Candle Cheap", price=Decimal("5"))
     make_product(shop=shop, name="Candle Dear", price=Decimal("50"))
     make_product(shop=other, name="Lamp Dear", price=Decimal("60"))
-    products._catalog_statement.cache_clear()
+    catalog_query._catalog_statement.cache_clear()
     assert names("candle", max_price=Decimal("10"), shop_id=shop.id) == ["Candle Cheap"]
     assert names("lamp", max_price=Decimal("100"), shop_id=other.id) == ["Lamp Dear"]
     assert names("dear", max_price=Decimal("55"), shop_id=shop.id) == ["Candle Dear"]
     assert names("dear", max_price=Decimal("55"), shop_id=shop.id, page=2, per_page=1) == []
     assert names("candle dear", sort="price_asc") == ["Candle Dear"]
-    info = products._catalog_statement.cache_info()
+    info = catalog_query._catalog_statement.cache_info()
     assert (info.misses, info.hits) == (2, 3)

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from shopapp.catalog.query import CatalogQuery, catalog_products, search_catalog
+from shopapp.catalog.search import apply_search, prepare_search
 from shopapp.extensions import db
 from shopapp.products import services as products
-from shopapp.products.search import apply_search, prepare_search
-from shopapp.products.services import CatalogQuery, catalog_products, search_catalog
 from tests.conftest import ON_POSTGRES
 from tests.test_search import bulk_up_for_the_planner, names, query_plan
 

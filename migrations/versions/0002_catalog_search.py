@@ -2,7 +2,7 @@
 
 PostgreSQL: a stored generated ``tsvector`` column plus a GIN index. Each text is indexed
 twice, with the ``simple`` configuration (lower-cased words as typed) and with ``english``
-(stemmed, stop words dropped). The query side ORs both per term (shopapp/products/search.py):
+(stemmed, stop words dropped). The query side ORs both per term (shopapp/catalog/search/):
 ``simple`` keeps every typed prefix working (``runn`` finds "Running", whose english stem is
 ``run``) and stop words searchable (as on SQLite), while ``english`` adds stemming
 (``wallets`` finds "Wallet"). The name is weighted A, the description B.
@@ -10,7 +10,7 @@ twice, with the ``simple`` configuration (lower-cased words as typed) and with `
 SQLite: an FTS5 external-content table over products(name, description) (it stores only the
 index; the text stays in ``products``), kept in sync by triggers, and back-filled here.
 
-Neither lives in the models' metadata; ``shopapp.products.search.include_name`` hides them
+Neither lives in the models' metadata; ``shopapp.schema.include_name`` hides them
 from autogenerate. Beware: a batch (copy-and-move) ALTER of ``products`` on SQLite drops the
 triggers along with the old table; such a migration must create them again.
 

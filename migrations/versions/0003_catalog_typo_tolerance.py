@@ -1,6 +1,6 @@
 """Catalog typo tolerance: a trigram index over product names.
 
-The catalog search (shopapp/products/search.py) falls back to these only when the exact
+The catalog search (shopapp/catalog/search/) falls back to these only when the exact
 full-text search of migration 0002 finds nothing, so "lether" still finds "Leather Wallet".
 
 PostgreSQL: the ``pg_trgm`` extension and a GIN ``gin_trgm_ops`` index on ``products.name``,
@@ -13,7 +13,7 @@ extension: it may have been there before, and other objects may use it.
 
 SQLite: an FTS5 external-content table over products(name) with the ``trigram`` tokenizer,
 kept in sync by triggers as in 0002 and back-filled here. Like 0002's objects, both are
-hidden from autogenerate by ``shopapp.products.search.include_name``.
+hidden from autogenerate by ``shopapp.schema.include_name``.
 
 Revision ID: 0003
 Revises: 0002

@@ -21,6 +21,7 @@ from shopapp.api.schemas import (
     StockIn,
 )
 from shopapp.auth.models import User
+from shopapp.catalog import query as catalog
 from shopapp.core.pagination import Page
 from shopapp.media import services as media
 from shopapp.media.services import NewImage
@@ -60,7 +61,7 @@ def list_products(query: CatalogListQuery) -> Page[Product]:
     products with stock above 0. Where counting every match would be slow, total stops at a cap and
     total_is_lower_bound says so: page on while items is not empty.
     """
-    return products.search_catalog(products.CatalogQuery(**query.model_dump()))
+    return catalog.search_catalog(catalog.CatalogQuery(**query.model_dump()))
 
 
 @operation(

@@ -35,12 +35,13 @@ from pydantic_core import PydanticCustomError
 
 from shopapp.api import patterns
 from shopapp.api.patterns import Pattern
+from shopapp.catalog.query import SORTS
 from shopapp.core import validation
+from shopapp.core.db import STATUSES
 from shopapp.core.errors import Invalid
 from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE, MAX_ROWS_DEEP
 from shopapp.media.services import image_urls
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_PRICE, MAX_STOCK, ProductImage
-from shopapp.products.services import SORTS, STATUSES
 
 ID_MAX = validation.ID_MAX
 ADDRESS_MAX = 500  # shops.services

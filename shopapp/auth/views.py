@@ -13,8 +13,7 @@ from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterFor
 from shopapp.auth.models import User
 from shopapp.auth.throttle import Throttled
 from shopapp.core.errors import AuthenticationFailed
-from shopapp.core.forms import refused_status, submit
-from shopapp.extensions import db
+from shopapp.core.forms import REFUSALS, attempt, page_write, refused_status, submit
 
 bp = Blueprint("auth", __name__)
 
@@ -46,6 +45,7 @@ def _start_session(user: User, *, remember: bool = False) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@page_write
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for(DEFAULT_PAGE))
@@ -60,39 +60,40 @@ def register() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@page_write
 def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data)  # throttled per account
-        except Throttled as error:
-            form.form_errors.append(error.message)
+        # Throttled per account; a success may have upgraded the password hash, which the edge commits.
+        sign_in = lambda: services.authenticate(form.email.data, form.password.data)  # noqa: E731
+        done = attempt(sign_in, (Throttled, AuthenticationFailed))
+        if isinstance(done.error, Throttled):
+            form.form_errors.append(done.error.message)
             page = render_template("auth/login.html", form=form)
-            return page, error.status, {"Retry-After": str(error.retry_after)}
-        except AuthenticationFailed as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
+            return page, done.error.status, {"Retry-After": str(done.error.retry_after)}
+        if done.error is not None:
+            form.form_errors.append(done.error.message)
         else:
-            db.session.commit()  # authenticate may have upgraded the password hash
-            _start_session(user, remember=form.remember.data)
+            assert done.value is not None
+            _start_session(done.value, remember=form.remember.data)
             flash("You are logged in.", "success")
             return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     return render_template("auth/login.html", form=form), refused_status()
 
 
 @bp.post("/logout")
+@page_write
 def logout() -> ResponseReturnValue:
     """End the session for good: bumping the token version makes any copy of the cookie worthless."""
     if current_user.is_authenticated:
         services.end_all_sessions(current_user)
-        db.session.commit()
     # Clear first: logout_user then leaves its note to delete the remember-me cookie in the fresh session.
     session.clear()
     logout_user()
     flash("You are logged out.", "info")
-    return redirect(url_for("products.catalog"))
+    return redirect(url_for("catalog.index"))
 
 
 def _account_page(profile: ProfileForm, password: PasswordForm) -> ResponseReturnValue:
@@ -107,6 +108,7 @@ def account() -> ResponseReturnValue:
 
 @bp.post("/account/profile")
 @login_required
+@page_write
 def update_profile() -> ResponseReturnValue:
     form = ProfileForm()
     if form.validate_on_submit() and submit(form, lambda: services.update_profile(current_user, form.name.data)).ok:
@@ -117,21 +119,18 @@ def update_profile() -> ResponseReturnValue:
 
 @bp.post("/account/password")
 @login_required
+@page_write
 def change_password() -> ResponseReturnValue:
     """Change the password; every other session ends, this one carries on with the new version."""
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            done = submit(
-                form, lambda: services.change_password(user, form.current_password.data, form.new_password.data)
-            )
-        except Throttled as error:  # wrong current passwords count like wrong logins
-            db.session.rollback()
-            form.form_errors.append(error.message)
+        change = lambda: services.change_password(user, form.current_password.data, form.new_password.data)  # noqa: E731
+        done = submit(form, change, (*REFUSALS, Throttled))
+        if isinstance(done.error, Throttled):  # wrong current passwords count like wrong logins
             profile = ProfileForm(obj=current_user, formdata=None)
             page = render_template("auth/account.html", profile=profile, password=form)
-            return page, error.status, {"Retry-After": str(error.retry_after)}
+            return page, done.error.status, {"Retry-After": str(done.error.retry_after)}
         if done.ok:
             login_user(user)
             flash("Your password is changed. Other devices have been logged out.", "success")

@@ -9,9 +9,8 @@ from flask_login import current_user
 from shopapp.auth.sessions import require_login
 from shopapp.categories import services
 from shopapp.categories.forms import CategoryForm
-from shopapp.core.forms import REFUSALS, refused_status, submit
+from shopapp.core.forms import attempt, page_write, refused_status, submit
 from shopapp.core.routing import ID
-from shopapp.extensions import db
 
 bp = Blueprint("categories_manage", __name__, url_prefix="/dashboard/categories")
 require_login(bp)
@@ -32,6 +31,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/")
+@page_write
 def create() -> ResponseReturnValue:
     form = CategoryForm(owner_id=current_user.id)
     if form.validate_on_submit():
@@ -43,6 +43,7 @@ def create() -> ResponseReturnValue:
 
 
 @bp.route(f"/<{ID}:category_id>/edit", methods=["GET", "POST"])
+@page_write
 def edit(category_id: int) -> ResponseReturnValue:
     category = services.get_owned_category(current_user, category_id)
     form = CategoryForm(obj=category, owner_id=current_user.id)
@@ -56,16 +57,14 @@ def edit(category_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/<{ID}:category_id>/delete")
+@page_write
 def delete(category_id: int) -> ResponseReturnValue:
     """Delete, or say why not: the service refuses while products or subcategories use it."""
     category = services.get_owned_category(current_user, category_id)
     name = category.name
-    try:
-        services.delete_category(current_user, category.id)
-    except REFUSALS as error:
-        db.session.rollback()
-        flash(f"“{name}” was not deleted. {error.message}", "error")
+    done = attempt(lambda: services.delete_category(current_user, category.id))
+    if done.error is not None:
+        flash(f"“{name}” was not deleted. {done.error.message}", "error")
     else:
-        db.session.commit()
         flash(f"Category “{name}” deleted.", "success")
     return redirect(url_for("categories_manage.index"))

@@ -18,6 +18,8 @@ from shopapp.core.errors import Conflict, Forbidden, Invalid, NotFound, Problems
 from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import slugify
 from shopapp.extensions import db
+from shopapp.products.models import Product
+from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such category."
 NAME_TAKEN = "A category with this name already exists at this level."
@@ -118,9 +120,6 @@ def delete_category(user: User, category_id: int) -> None:
     here before only owners could, move up to this category's parent (none for a top-level one), where
     browsing still finds them; a lifted subcategory whose name is taken at its new level gets its id after
     its name. The owner's own soft-deleted products simply lose the category, as before."""
-    from shopapp.products.models import Product
-    from shopapp.shops.models import Shop
-
     category = get_owned_category(user, category_id)
     own_child = exists().where(Category.parent_id == category.id, Category.owner_id == user.id)
     if db.session.scalar(select(own_child)):

@@ -45,10 +45,10 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
         "RATELIMIT_SEARCH",
         frozenset(
             {
-                "products.catalog",
-                "categories.detail",
-                "shops.detail",
-                "shops.index",
+                "catalog.index",
+                "catalog.category",
+                "catalog.shop",
+                "catalog.shops",
                 "api.list_products",
                 "api.list_shops",
                 "api.list_categories",

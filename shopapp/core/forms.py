@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, ParamSpec, TypeVar
 
 import wtforms
-from flask import request
+from flask import Response, make_response, request
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, Form
@@ -134,28 +136,56 @@ def optional_id(value: Any) -> int | None:
 def refused_status() -> int:
     """The status of a form page: a sent form shown again was refused (422), a fresh one is 200.
 
-    Views return early on success, so reaching the render after a POST means a refusal;
+    Views return early on success, so reaching the render after a POST means a refusal (which ``page_write``
+    then rolls back);
     htmx is configured (in base.html) to swap 422 answers like 200 ones.
     """
     return 422 if request.method == "POST" else 200
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
     ok: bool
     value: T | None = None
+    error: DomainError | None = None
 
 
-def submit(form: FlaskForm, action: Callable[[], T]) -> Outcome[T]:
-    """Run a validated form's service call and commit once; on a refusal roll back and show it on the form."""
+def attempt(action: Callable[[], T], refusals: tuple[type[DomainError], ...] = REFUSALS) -> Outcome[T]:
+    """Run a page's service call; on one of ``refusals`` roll back what it did, so that the page can say why
+    (``Outcome.error``) and ``page_write`` has nothing left to commit."""
     try:
         value = action()
-    except REFUSALS as error:
+    except refusals as error:
         db.session.rollback()
-        show_refusal(form, error)
-        return Outcome(ok=False)
-    db.session.commit()
+        return Outcome(ok=False, error=error)
     return Outcome(ok=True, value=value)
+
+
+def submit(form: FlaskForm, action: Callable[[], T], refusals: tuple[type[DomainError], ...] = REFUSALS) -> Outcome[T]:
+    """``attempt`` a validated form's service call; a refusal is shown on the form."""
+    done = attempt(action, refusals)
+    if done.error is not None:
+        show_refusal(form, done.error)
+    return done
+
+
+def page_write(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
+    """The pages' edge of the transaction, as ``api/operations.py`` is the API's: what the view wrote is
+    committed once, when it answers a POST below 400, and rolled back otherwise (a refused form is 422).
+    An exception goes to the error pages, which roll back (core/error_pages.py)."""
+
+    @functools.wraps(view)
+    def edge(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = make_response(view(*args, **kwargs))
+        if request.method not in ("GET", "HEAD"):
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        return response
+
+    return edge

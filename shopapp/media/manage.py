@@ -16,10 +16,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from shopapp.auth.sessions import require_login
 from shopapp.core.error_pages import domain_error_page
 from shopapp.core.errors import DomainError, NotFound, Refused
+from shopapp.core.forms import attempt, page_write
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID
 from shopapp.core.uploads import accepts_images, too_large_detail
-from shopapp.extensions import db, login_manager
+from shopapp.extensions import login_manager
 from shopapp.media import services
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product
 from shopapp.products.services import get_owned_product
@@ -57,10 +58,11 @@ def index(product_id: int) -> ResponseReturnValue:
 
 @bp.post(IMAGES)
 @accepts_images(MAX_IMAGES_PER_PRODUCT)
+@page_write
 def upload(product_id: int) -> ResponseReturnValue:
     """The chosen files, each with its own alt text (the form adds one per file with JavaScript on),
     or one alt text for all of them (the plain form has a single field)."""
-    product = get_owned_product(current_user, product_id)
+    product = get_owned_product(current_user, product_id, lock=True)
     chosen = [f for f in request.files.getlist("images") if f and f.filename]
     alts = request.form.getlist("alt")
     if not chosen:
@@ -68,12 +70,9 @@ def upload(product_id: int) -> ResponseReturnValue:
     if len(alts) != len(chosen):
         alts = [alts[0] if alts else ""] * len(chosen)
     uploads = [services.NewImage(f.stream, alt) for f, alt in zip(chosen, alts, strict=True)]
-    try:
-        services.add_images(current_user, product.id, uploads)
-    except DomainError as error:
-        db.session.rollback()
-        return _page(product, _refusals(error, chosen), status=error.status)
-    db.session.commit()
+    done = attempt(lambda: services.add_images(current_user, product.id, uploads), (DomainError,))
+    if done.error is not None:
+        return _page(product, _refusals(done.error, chosen), status=done.error.status)
     flash(f"{len(chosen)} image{'s' if len(chosen) != 1 else ''} added.", "success")
     return _back(product)
 
@@ -108,38 +107,36 @@ def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 
 
 @bp.post(ONE + "/alt")
+@page_write
 def alt(product_id: int, image_id: int) -> ResponseReturnValue:
-    product = get_owned_product(current_user, product_id)
-    try:
-        services.update_image_alt(current_user, product.id, image_id, request.form.get("alt", ""))
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        db.session.rollback()
-        return _page(product, [f"Alt text: {error.message}"], status=error.status)
-    db.session.commit()
+    product = get_owned_product(current_user, product_id, lock=True)
+    done = attempt(lambda: services.update_image_alt(current_user, product.id, image_id, request.form.get("alt", "")))
+    if isinstance(done.error, NotFound):
+        raise done.error
+    if done.error is not None:
+        return _page(product, [f"Alt text: {done.error.message}"], status=done.error.status)
     flash("Alt text saved.", "success")
     return _back(product)
 
 
 @bp.post(ONE + "/move")
+@page_write
 def move(product_id: int, image_id: int) -> ResponseReturnValue:
     step = -1 if request.form.get("direction") == "earlier" else 1
     services.move_image(current_user, product_id, image_id, step)
-    db.session.commit()
-    return _back(get_owned_product(current_user, product_id))
+    return _back(get_owned_product(current_user, product_id))  # read by the move, under its lock
 
 
 @bp.route(ONE + "/delete", methods=["GET", "POST"])
+@page_write
 def delete(product_id: int, image_id: int) -> ResponseReturnValue:
     """GET asks for confirmation (the page without JavaScript); POST deletes."""
-    product = get_owned_product(current_user, product_id)
+    product = get_owned_product(current_user, product_id, lock=request.method == "POST")
     image = next((i for i in services.list_images(product.id) if i.id == image_id), None)
     if image is None:
         raise NotFound("No such image.")
     if request.method == "GET":
         return render_template("media/manage/delete.html", product=product, image=image)
     services.delete_image(current_user, product.id, image.id)
-    db.session.commit()
     flash("Image deleted.", "success")
     return _back(product)

@@ -46,7 +46,7 @@ def rendition_size(image: ProductImage, rendition: str) -> tuple[int, int]:
 
 def move_image(user: User, product_id: int, image_id: int, step: int) -> list[ProductImage]:
     """Move one image ``step`` places (-1: earlier, +1: later) in its product's order."""
-    order = [image.id for image in list_images(get_owned_product(user, product_id).id)]
+    order = [image.id for image in list_images(lock_owned_product(user, product_id).id)]
     if image_id not in order:
         raise NotFound("No such image.")
     index = order.index(image_id)

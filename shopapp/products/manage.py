@@ -12,11 +12,10 @@ from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
 from shopapp.core.errors import NotDeleted, PreconditionFailed
-from shopapp.core.forms import REFUSALS, refused_status, show_refusal, submit
+from shopapp.core.forms import attempt, page_write, refused_status, show_refusal, submit
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
-from shopapp.extensions import db
 from shopapp.products import services
 from shopapp.products.forms import ProductForm, QuickEditForm
 from shopapp.products.models import Product
@@ -55,6 +54,7 @@ def index(shop_id: int) -> ResponseReturnValue:
 
 
 @bp.route(f"/shops/<{ID}:shop_id>/products/new", methods=["GET", "POST"])
+@page_write
 def create(shop_id: int) -> ResponseReturnValue:
     shop = get_owned_shop(current_user, shop_id)
     form = ProductForm()
@@ -67,8 +67,9 @@ def create(shop_id: int) -> ResponseReturnValue:
 
 
 @bp.route(f"/products/<{ID}:product_id>/edit", methods=["GET", "POST"])
+@page_write
 def edit(product_id: int) -> ResponseReturnValue:
-    product = services.get_owned_product(current_user, product_id)
+    product = _owned(product_id)
     form = ProductForm(obj=product)
     if _save(form, product):
         flash(f"Product “{product.name}” saved.", "success")
@@ -89,9 +90,10 @@ def row(product_id: int) -> ResponseReturnValue:
 
 
 @bp.route(f"/products/<{ID}:product_id>/quick", methods=["GET", "POST"])
+@page_write
 def quick_edit(product_id: int) -> ResponseReturnValue:
     """Price, stock and active edited in the table row; without htmx the full form does the job."""
-    product = services.get_owned_product(current_user, product_id)
+    product = _owned(product_id)
     if not wants_fragment():
         return redirect(url_for("products_manage.edit", product_id=product.id))
     form = QuickEditForm(obj=product, prefix=f"p{product.id}")
@@ -103,6 +105,12 @@ def quick_edit(product_id: int) -> ResponseReturnValue:
     ), refused_status()
 
 
+def _owned(product_id: int, *, deleted: bool | None = False) -> Product:
+    """The owner's product, locked at once by a POST: the service that writes it then finds the lock held,
+    and the product is read once."""
+    return services.get_owned_product(current_user, product_id, deleted=deleted, lock=request.method == "POST")
+
+
 def _save(form: QuickEditForm, product: Product) -> bool:
     """Save a sent, valid ``form`` over ``product``; on a refusal roll back and show why.
 
@@ -112,41 +120,38 @@ def _save(form: QuickEditForm, product: Product) -> bool:
     """
     if not form.validate_on_submit():
         return False
-    try:
-        services.update_product(current_user, product.id, form.changes(), expected_version=form.expected_version())
-    except REFUSALS as error:
-        db.session.rollback()
-        if isinstance(error, PreconditionFailed):
-            form.current = services.get_owned_product(current_user, product.id)
-            form.version.data = str(form.current.version)
-        else:
-            show_refusal(form, error)
-        return False
-    db.session.commit()
-    return True
+    done = attempt(
+        lambda: services.update_product(
+            current_user, product.id, form.changes(), expected_version=form.expected_version()
+        )
+    )
+    if isinstance(done.error, PreconditionFailed):
+        form.current = services.get_owned_product(current_user, product.id)
+        form.version.data = str(form.current.version)
+    elif done.error is not None:
+        show_refusal(form, done.error)
+    return done.ok
 
 
 @bp.post(f"/products/<{ID}:product_id>/delete")
+@page_write
 def delete(product_id: int) -> ResponseReturnValue:
     product = services.delete_product(current_user, product_id)
-    db.session.commit()
     flash_undo(f"Product “{product.name}” deleted.", url_for("products_manage.restore", product_id=product.id))
     return redirect(_table_url(product))
 
 
 @bp.post(f"/products/<{ID}:product_id>/restore")
+@page_write
 def restore(product_id: int) -> ResponseReturnValue:
     """Restore, or say why not: a live product took its name (back to the deleted ones), or it is not deleted
     (the 409 page, in the service's words)."""
-    product = services.get_owned_product(current_user, product_id, deleted=None)
-    try:
-        services.restore_product(current_user, product.id)
-    except NotDeleted:
-        raise
-    except REFUSALS as error:
-        db.session.rollback()
-        flash(f"“{product.name}” cannot be restored: {error.message}", "error")
+    product = _owned(product_id, deleted=None)
+    done = attempt(lambda: services.restore_product(current_user, product.id))
+    if isinstance(done.error, NotDeleted):
+        raise done.error
+    if done.error is not None:
+        flash(f"“{product.name}” cannot be restored: {done.error.message}", "error")
         return redirect(_table_url(product, "deleted"))
-    db.session.commit()
     flash(f"Product “{product.name}” restored.", "success")
     return redirect(_table_url(product))

@@ -1,20 +1,20 @@
-"""Products: creation, edits with optimistic locking, soft delete, stock, and the catalog."""
+"""Products: creation, edits with optimistic locking, soft delete, stock, and who may see or change one.
+
+The catalog reads them through catalog/query.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
-from functools import cache, lru_cache
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, select, update
-from sqlalchemy.orm import joinedload
+from flask import g, has_app_context
+from sqlalchemy import Select, bindparam, event, select, update
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
-from shopapp.categories.services import descendants
 from shopapp.core import validation
 from shopapp.core.db import STATUSES, by_status, integrity_as, utcnow
 from shopapp.core.errors import (
@@ -27,26 +27,16 @@ from shopapp.core.errors import (
     Problems,
     gathering,
 )
-from shopapp.core.pagination import (
-    DEFAULT_PER_PAGE,
-    EXACT_TOTAL_UP_TO,
-    Page,
-    PageStatement,
-    page_statement,
-    paginate,
-    run_page,
-)
+from shopapp.core.pagination import DEFAULT_PER_PAGE, Page, paginate
 from shopapp.core.text import like_pattern, slugify
 from shopapp.extensions import db
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.search import Relevance, Search, apply_search, prepare_search
 from shopapp.shops.models import Shop
 
 NOT_FOUND = "No such product."
 NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
-SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
 
 _ID = validation.ID_MAX
 # Each field's rule. Page forms and the API also check by it the fields they could read when others were not
@@ -62,29 +52,42 @@ FIELDS: validation.Rules = {
 }
 
 
-def _with_relations(stmt: Select[Any]) -> Select[Any]:
+def with_relations(stmt: Select[Any]) -> Select[Any]:
     """Products with their shop, category and images, in the same query (a page's LIMIT stays on products:
     SQLAlchemy joins the images to the limited rows); the rows are then ``unique()``."""
     return stmt.options(joinedload(Product.shop), joinedload(Product.category), joinedload(Product.images))
 
 
-def catalog_products() -> Select[tuple[Product]]:
-    """Products customers can see: active, not deleted, in an active shop that is not deleted."""
-    return (
-        select(Product)
-        .join(Product.shop)
-        .where(Product.is_active, Product.deleted_at.is_(None), Shop.is_active, Shop.deleted_at.is_(None))
-    )
+_READ = "products_read"  # g: {id: (product, locked)} read in this request and transaction
 
 
-def _load(product_id: int) -> Product | None:
-    return db.session.execute(_load_statement(), {"product_id": product_id}).unique().scalar_one_or_none()
+def _load(product_id: int, *, lock: bool = False) -> Product | None:
+    """One product with its relations, read once per request: the view, the ownership check and the service
+    that writes it share the copy (``lock``: ``SELECT ... FOR UPDATE``, read again unless this transaction
+    holds the lock already). The copies go with the request's ``g`` and whenever a transaction ends."""
+    read: dict[int, tuple[Product, bool]] = g.setdefault(_READ, {})
+    known = read.get(product_id)
+    if known is not None and (known[1] or not lock):
+        return known[0]
+    stmt = _load_statement()
+    if lock:
+        stmt = stmt.with_for_update(of=Product).execution_options(populate_existing=True)
+    product = db.session.scalars(stmt, {"product_id": product_id}).unique().one_or_none()
+    if product is not None:
+        read[product_id] = (product, lock)
+    return product
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_read(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and has_app_context():  # the locks end with it, the copies may go stale
+        g.pop(_READ, None)
 
 
 @cache
-def _load_statement() -> Select[tuple[Product]]:
+def _load_statement() -> Select[Product]:
     """One product by its ``product_id`` parameter, with its relations: built once."""
-    return _with_relations(select(Product).where(Product.id == bindparam("product_id")))
+    return with_relations(select(Product).where(Product.id == bindparam("product_id")))
 
 
 def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
@@ -98,10 +101,11 @@ def get_visible_product(product_id: int, viewer: User | None = None) -> Product:
     return product
 
 
-def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False) -> Product:
+def get_owned_product(user: User, product_id: int, *, deleted: bool | None = False, lock: bool = False) -> Product:
     """The caller's own product, or NotFound / Forbidden; ``deleted=True`` asks for a soft-deleted one, ``None``
-    for one deleted or not. Either way its shop is not deleted."""
-    product = _load(product_id)
+    for one deleted or not. Either way its shop is not deleted. ``lock``: see ``lock_owned_product`` (a page
+    that writes locks at once, so the service's own lock finds it held and the product is read once)."""
+    product = _load(product_id, lock=lock)
     if product is None or product.shop.deleted_at is not None:
         raise NotFound(NOT_FOUND)
     if product.shop.owner_id != user.id:
@@ -123,9 +127,7 @@ def lock_owned_product(user: User, product_id: int, *, deleted: bool | None = Fa
     ``StaleDataError``. Image writes (media/services.py) take the same lock, so concurrent uploads count a
     product's images right. (SQLite has no row locks; it lets one writer in at a time anyway.)
     """
-    lock = select(Product).where(Product.id == product_id).with_for_update(of=Product)
-    db.session.execute(lock.execution_options(populate_existing=True))
-    return get_owned_product(user, product_id, deleted=deleted)
+    return get_owned_product(user, product_id, deleted=deleted, lock=True)
 
 
 def _target_shop(user: User, shop_id: int) -> Shop:
@@ -224,115 +226,6 @@ def adjust_stock(user: User, product_id: int, delta: int) -> Product:
     return product
 
 
-@dataclass(frozen=True)
-class CatalogQuery:
-    """What a customer asks of the catalog, the same from the pages and the API."""
-
-    q: str | None = None
-    category_id: int | None = None
-    shop_id: int | None = None
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    in_stock: bool | None = None
-    sort: str | None = None
-    page: int = 1
-    per_page: int = DEFAULT_PER_PAGE
-
-
-# The filters of a catalog query: each field's condition, on the parameter that holds its value.
-_FILTERS: dict[str, Callable[[BindParameter[Any]], ColumnElement[bool]]] = {
-    "category_id": lambda value: Product.category_id.in_(descendants(value)),  # type: ignore[arg-type]
-    "shop_id": lambda value: Product.shop_id == value,
-    "min_price": lambda value: Product.price >= value,
-    "max_price": lambda value: Product.price <= value,
-}
-
-_ORDER = {
-    "newest": (Product.created_at.desc(), Product.id.desc()),
-    "price_asc": (Product.price.asc(), Product.id.asc()),
-    "price_desc": (Product.price.desc(), Product.id.desc()),
-    "name": (Product.name.asc(), Product.id.asc()),
-}
-
-
-def search_catalog(query: CatalogQuery) -> Page[Product]:
-    """One page of the catalog, full-text searched by ``q`` (see products/search.py), filtered and sorted.
-
-    ``relevance`` orders by search rank, ties newest first; without words to search it is ``newest``.
-    When the words match no visible product at all, the page is searched again tolerating typos;
-    words that match products, only none within the filters, give an empty page, not near misses.
-    """
-    sort = query.sort or ("relevance" if query.q else "newest")
-    if sort not in SORTS:
-        raise Invalid(f"must be one of {', '.join(SORTS)}", "sort")
-    search = prepare_search(query.q)
-    page = _catalog_page(query, sort, search)
-    if page.total == 0 and search is not None and not _matches_any_product(search):
-        page = _catalog_page(query, sort, prepare_search(query.q, typos=True))
-    return page
-
-
-def _catalog_page(query: CatalogQuery, sort: str, search: Search | None) -> Page[Product]:
-    filters = tuple(name for name in _FILTERS if getattr(query, name) is not None)
-    shape = (None if search is None else search.shape, sort, filters, bool(query.in_stock))
-    params = {"sample_limit": EXACT_TOTAL_UP_TO, **({} if search is None else search.params)}
-    params.update((name, getattr(query, name)) for name in filters)
-    return run_page(
-        _catalog_statement(*shape), query.page, query.per_page, exact_up_to=EXACT_TOTAL_UP_TO, params=params
-    )
-
-
-@lru_cache(maxsize=1024)
-def _catalog_statement(
-    search_shape: tuple[str, Hashable] | None, sort: str, filters: tuple[str, ...], in_stock: bool
-) -> PageStatement:
-    """The statement of every catalog page of this shape, built once (building it cost more than running
-    it); the words, the filters' values and the page are its parameters (``_catalog_page``)."""
-    stmt, relevance = apply_search(catalog_products(), search_shape)
-    stmt = stmt.where(*(_FILTERS[name](bindparam(name)) for name in filters))
-    if in_stock:
-        stmt = stmt.where(Product.stock > 0)
-    if sort == "relevance" and relevance is not None:
-        ordered = _ranked(stmt, relevance)
-    else:
-        ordered = stmt.order_by(*_ORDER["newest" if sort == "relevance" else sort])
-    return page_statement(_with_relations(ordered), count=stmt, capped=True)
-
-
-def _ranked(stmt: Select[Any], relevance: Relevance) -> Select[Any]:
-    """The products of ``stmt`` by relevance: the first ``EXACT_TOTAL_UP_TO`` matches found, ranked.
-
-    Ranking reads every match's text: for a word in 200 000 products that took half a second, to
-    show 20 of them. So the database takes the first matches it finds, in no particular order, and
-    ranks those: all of them when the total is exact; beyond it (the total is then a lower bound)
-    a search by relevance pages through that sample, name matches first, and other orders through
-    every match. The sample is ranked on its own, sorted, and only the rows of the page are then
-    joined to their shop and category (the joins kept the sample's order). Its size is the
-    ``sample_limit`` parameter. The sample computes the parts of the relevance, each once.
-    """
-    sample_limit = bindparam("sample_limit", type_=Integer)
-    parts = [part.label(f"relevance_{i}") for i, part in enumerate(relevance.parts)]
-    sample = stmt.with_only_columns(Product.id, *parts).limit(sample_limit).subquery("sample")
-    rank = relevance.of(*(sample.c[part.name] for part in parts)).label("rank")
-    ranked = select(sample.c.id, rank).order_by(rank.desc(), sample.c.id.desc()).subquery("ranked")
-    return select(Product).join(ranked, ranked.c.id == Product.id).order_by(ranked.c.rank.desc(), ranked.c.id.desc())
-
-
-def _matches_any_product(search: Search) -> bool:
-    """Whether ``search`` matches any visible product exactly, filters aside.
-
-    A count, not EXISTS: under EXISTS's implicit LIMIT 1, PostgreSQL reads products in order
-    hoping for an early match, all of them when nothing matches (the very case that gets here).
-    """
-    return bool(db.session.scalar(_any_match_statement(search.shape), search.params))
-
-
-@lru_cache(maxsize=64)
-def _any_match_statement(search_shape: tuple[str, Hashable]) -> Select[tuple[int]]:
-    stmt, _ = apply_search(catalog_products(), search_shape)
-    return select(func.count()).select_from(stmt.subquery())
-
-
 def list_user_products(
     user: User,
     *,
@@ -351,4 +244,4 @@ def list_user_products(
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
         stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
-    return paginate(_with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)
+    return paginate(with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)

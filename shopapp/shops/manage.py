@@ -7,10 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
-from shopapp.core.forms import refused_status, submit
+from shopapp.core.forms import page_write, refused_status, submit
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID
-from shopapp.extensions import db
 from shopapp.shops import services
 from shopapp.shops.forms import ShopForm
 
@@ -29,6 +28,7 @@ def deleted() -> ResponseReturnValue:
 
 
 @bp.route("/shops/new", methods=["GET", "POST"])
+@page_write
 def create() -> ResponseReturnValue:
     form = ShopForm()
     if form.validate_on_submit():
@@ -40,6 +40,7 @@ def create() -> ResponseReturnValue:
 
 
 @bp.route(f"/shops/<{ID}:shop_id>/edit", methods=["GET", "POST"])
+@page_write
 def edit(shop_id: int) -> ResponseReturnValue:
     shop = services.get_owned_shop(current_user, shop_id)
     form = ShopForm(obj=shop)
@@ -53,16 +54,16 @@ def edit(shop_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/shops/<{ID}:shop_id>/delete")
+@page_write
 def delete(shop_id: int) -> ResponseReturnValue:
     shop = services.delete_shop(current_user, shop_id)
-    db.session.commit()
     flash_undo(f"Shop “{shop.name}” deleted.", url_for("shops_manage.restore", shop_id=shop.id))
     return redirect(url_for("shops_manage.index"))
 
 
 @bp.post(f"/shops/<{ID}:shop_id>/restore")
+@page_write
 def restore(shop_id: int) -> ResponseReturnValue:
     shop = services.restore_shop(current_user, shop_id)
-    db.session.commit()
     flash(f"Shop “{shop.name}” restored.", "success")
     return redirect(url_for("shops_manage.index"))

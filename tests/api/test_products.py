@@ -95,8 +95,8 @@ def test_catalog_passes_q_to_the_search_service(api, monkeypatch):
     from shopapp.api import products as api_products
 
     seen = []
-    real = api_products.products.search_catalog
-    monkeypatch.setattr(api_products.products, "search_catalog", lambda query: seen.append(query) or real(query))
+    real = api_products.catalog.search_catalog
+    monkeypatch.setattr(api_products.catalog, "search_catalog", lambda query: seen.append(query) or real(query))
     assert api.get("/products?q=pho&sort=relevance").status_code == 200
     assert seen[0].q == "pho" and seen[0].sort == "relevance"
 

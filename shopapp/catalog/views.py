@@ -1,0 +1,92 @@
+"""The catalog's pages, what customers read: the home page (search and filters), a product, the shops and one
+shop, a category. Every one is shared by anonymous visitors through the cache (core/cache/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
+from shopapp.catalog.query import search_catalog
+from shopapp.categories.services import ancestors, child_categories, get_category
+from shopapp.core.cache import shared
+from shopapp.core.htmx import render
+from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
+from shopapp.products.services import get_visible_product
+from shopapp.shops.services import get_visible_shop, list_shops
+
+bp = Blueprint("catalog", __name__)
+SHOPS_PER_PAGE = 24
+
+
+@bp.get("/products")
+@bp.get("/")  # registered first, so links and searches use "/"
+@shared
+def index() -> ResponseReturnValue:
+    """The whole catalog; htmx asks for the results only as the customer types or filters."""
+    form = CatalogForm(formdata=request.args)
+    form.validate()
+    page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE)))
+    return render("products/catalog.html", "products/_results.html", form=form, page=page)
+
+
+@bp.get(f"/products/<{ID}:ident>")
+@bp.get(f"/products/<{ID}:ident>-<slug>")
+@shared
+def product(ident: int, slug: str | None = None) -> ResponseReturnValue:
+    product = get_visible_product(ident, viewer())
+    moved = canonical_redirect("catalog.product", product.id, product.slug, slug)
+    if moved is not None:
+        return moved
+    crumbs = ancestors(product.category) if product.category else []
+    return render_template("products/detail.html", product=product, crumbs=crumbs)
+
+
+@bp.get("/shops")
+@shared
+def shops() -> ResponseReturnValue:
+    q = request.args.get("q", "").strip()
+    page = list_shops(q=q or None, page=requested_page(SHOPS_PER_PAGE), per_page=SHOPS_PER_PAGE)
+    return render("shops/index.html", "shops/_list.html", page=page, q=q)
+
+
+@bp.get(f"/shops/<{ID}:ident>")
+@bp.get(f"/shops/<{ID}:ident>-<slug>")
+@shared
+def shop(ident: int, slug: str | None = None) -> ResponseReturnValue:
+    shop = get_visible_shop(ident, viewer())
+    moved = canonical_redirect("catalog.shop", shop.id, shop.slug, slug)
+    if moved is not None:
+        return moved
+    empty = "This shop has no products in the catalog yet."
+    return _pinned_results("shops/detail.html", {"shop_id": shop.id}, empty, shop=shop)
+
+
+@bp.get(f"/categories/<{ID}:ident>")
+@bp.get(f"/categories/<{ID}:ident>-<slug>")
+@shared
+def category(ident: int, slug: str | None = None) -> ResponseReturnValue:
+    category = get_category(ident)
+    moved = canonical_redirect("catalog.category", category.id, category.slug, slug)
+    if moved is not None:
+        return moved
+    return _pinned_results(
+        "categories/detail.html",
+        {"category_id": category.id},
+        "No products in this category yet.",
+        category=category,
+        crumbs=ancestors(category),
+        children=child_categories(category.id, 100),
+    )
+
+
+def _pinned_results(template: str, pinned: dict[str, int], empty_text: str, **context: Any) -> ResponseReturnValue:
+    """A shop's or a category's page: the catalog form and results with that shop or category fixed (and its
+    filter left out of the form)."""
+    without = {"with_shop": "shop_id" not in pinned, "with_category": "category_id" not in pinned}
+    form = CatalogForm(formdata=request.args, **without)
+    form.validate()
+    page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE), **pinned))
+    return render(template, "products/_results.html", form=form, page=page, empty_text=empty_text, **context)

@@ -1,0 +1,55 @@
+"""An owner's page reads the product it works on once per request, whoever checks ownership or locks it."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from tests.media import files
+from tests.pages.conftest import HTMX, csrf_token, text
+
+
+def _product_with_images(owner, make_shop, make_product, make_image, count: int = 2):  # type: ignore[no-untyped-def]
+    product = make_product(make_shop(owner), name="Kettle", price=Decimal("20.00"), stock=2)
+    images = [make_image(product, files.webp(size)) for size in ((300, 200), (200, 300))[:count]]
+    return product, images
+
+
+def test_the_quick_edit_reads_the_product_once(client, owner, make_shop, make_product, queries):
+    product = make_product(make_shop(owner), name="Kettle", price=Decimal("20.00"), stock=2)
+    token = csrf_token(client)
+    url, p = f"/dashboard/products/{product.id}/quick", f"p{product.id}-"
+    form = {"csrf_token": token, p + "price": "21.00", p + "stock": "3", p + "is_active": "y", p + "version": "1"}
+    queries.clear()
+    saved = client.post(url, data=form, headers=HTMX)
+    assert saved.status_code == 200 and "21.00" in text(saved)
+    assert len(queries.reading("products")) == 1
+
+
+def test_moving_an_image_reads_the_product_once(client, owner, make_shop, make_product, make_image, queries):
+    product, images = _product_with_images(owner, make_shop, make_product, make_image)
+    url = f"/dashboard/products/{product.id}/images/{images[1].id}/move"
+    token = csrf_token(client)
+    queries.clear()
+    moved = client.post(url, data={"csrf_token": token, "direction": "earlier"})
+    assert moved.status_code == 302
+    assert len(queries.reading("products")) == 1
+
+
+def test_the_images_page_reads_the_product_once(client, owner, make_shop, make_product, make_image, queries):
+    product, _images = _product_with_images(owner, make_shop, make_product, make_image)
+    url = f"/dashboard/products/{product.id}/images"
+    queries.clear()
+    page = client.get(url)
+    assert page.status_code == 200
+    assert len(queries.reading("products")) == 1
+
+
+def test_an_upload_reads_the_product_once(client, owner, make_shop, make_product, make_image, queries):
+    product, _images = _product_with_images(owner, make_shop, make_product, make_image, count=1)
+    url = f"/dashboard/products/{product.id}/images"
+    data = {"csrf_token": csrf_token(client), "alt": "", "images": [(io.BytesIO(files.webp((200, 300))), "b.webp")]}
+    queries.clear()
+    done = client.post(url, data=data, headers=HTMX, content_type="multipart/form-data")
+    assert done.status_code == 200
+    assert len(queries.reading("products")) == 1
