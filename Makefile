@@ -60,6 +60,7 @@ bench: setup
 
 lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .cache

@@ -305,30 +305,30 @@ class LoginIn(RequestModel):
 
 class ShopCreate(RequestModel):
     name: Name
-    description: Description = None  # type: ignore[assignment]
-    address: Address = None  # type: ignore[assignment]
+    description: Description = None
+    address: Address = None
     email: OptionalEmail = None  # type: ignore[assignment]
-    phone: Phone = None  # type: ignore[assignment]
+    phone: Phone = None
 
 
 class ShopUpdate(RequestModel):
-    name: Name = None  # type: ignore[assignment]
-    description: Description = None  # type: ignore[assignment]
-    address: Address = None  # type: ignore[assignment]
+    name: Name = None
+    description: Description = None
+    address: Address = None
     email: OptionalEmail = None  # type: ignore[assignment]
-    phone: Phone = None  # type: ignore[assignment]
+    phone: Phone = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
 class CategoryCreate(RequestModel):
     name: Name
-    description: Description = None  # type: ignore[assignment]
+    description: Description = None
     parent_id: NullableBodyId = None
 
 
 class CategoryUpdate(RequestModel):
-    name: Name = None  # type: ignore[assignment]
-    description: Description = None  # type: ignore[assignment]
+    name: Name = None
+    description: Description = None
     parent_id: NullableBodyId = None
 
 
@@ -337,17 +337,17 @@ class ProductCreate(RequestModel):
     name: Name
     price: PriceIn
     stock: Stock
-    description: Description = None  # type: ignore[assignment]
+    description: Description = None
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
 class ProductUpdate(RequestModel):
-    shop_id: BodyId = None  # type: ignore[assignment]
-    name: Name = None  # type: ignore[assignment]
+    shop_id: BodyId = None
+    name: Name = None
     price: PriceIn = None  # type: ignore[assignment]
-    stock: Stock = None  # type: ignore[assignment]
-    description: Description = None  # type: ignore[assignment]
+    stock: Stock = None
+    description: Description = None
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
@@ -364,7 +364,7 @@ class ImageOrderIn(RequestModel):
 
 
 class ImageAltIn(RequestModel):
-    alt: Text(ALT_MAX, "Describes the picture; empty means the product's name.")  # type: ignore[valid-type]
+    alt: Text(ALT_MAX, "Describes the picture; empty means the product's name.")
 
 
 class StockIn(RequestModel):
@@ -467,7 +467,7 @@ class PageQuery(QueryModel):
             f" {MAX_ROWS_DEEP} (422 beyond; narrow the search or the filters to reach further)."
         ),
     ] = 1
-    per_page: QueryInt(1, MAX_PER_PAGE) = DEFAULT_PER_PAGE  # type: ignore[valid-type]
+    per_page: QueryInt(1, MAX_PER_PAGE) = DEFAULT_PER_PAGE
 
 
 class ShopListQuery(PageQuery):
@@ -489,12 +489,12 @@ class CatalogListQuery(PageQuery):
     max_price: QueryPrice = None  # type: ignore[assignment]
     in_stock: Annotated[QueryBool, Field(description="true: only products with stock > 0.")] = None  # type: ignore[assignment]
     sort: Annotated[QueryChoice(SORTS), Field(description="Default: relevance when q is given, newest otherwise.")] = (
-        None  # type: ignore[assignment]
+        None
     )
 
 
 class OwnProductsQuery(PageQuery):
-    status: QueryChoice(STATUSES) = "active"  # type: ignore[valid-type]
+    status: QueryChoice(STATUSES) = "active"
 
 
 # --- response types ------------------------------------------------------------------------------
@@ -675,4 +675,4 @@ class Problem(BaseModel):
 
 
 class OwnShopsQuery(PageQuery):
-    status: Annotated[QueryChoice(STATUSES), Field(description="Default: active and inactive, not deleted.")] = None  # type: ignore[valid-type]
+    status: Annotated[QueryChoice(STATUSES), Field(description="Default: active and inactive, not deleted.")] = None

@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, ParamSpec, TypeVar
+from typing import Any, ClassVar, Generic, Literal, ParamSpec, TypeVar
 
 import wtforms
 from flask import Response, make_response, request
@@ -148,10 +148,20 @@ P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[T]):
-    ok: bool
-    value: T | None = None
-    error: DomainError | None = None
+class Done(Generic[T]):
+    value: T
+    ok: Literal[True] = True
+    error: None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    error: DomainError
+    ok: Literal[False] = False
+
+
+# ``if done.ok:`` tells a type checker which one it is.
+Outcome = Done[T] | Refusal
 
 
 def attempt(action: Callable[[], T], refusals: tuple[type[DomainError], ...] = REFUSALS) -> Outcome[T]:
@@ -161,8 +171,8 @@ def attempt(action: Callable[[], T], refusals: tuple[type[DomainError], ...] = R
         value = action()
     except refusals as error:
         db.session.rollback()
-        return Outcome(ok=False, error=error)
-    return Outcome(ok=True, value=value)
+        return Refusal(error)
+    return Done(value)
 
 
 def submit(form: FlaskForm, action: Callable[[], T], refusals: tuple[type[DomainError], ...] = REFUSALS) -> Outcome[T]:

@@ -31,7 +31,7 @@ FIELDS: validation.Rules = {
 }
 
 
-def live_shops() -> Select[tuple[Shop]]:
+def live_shops() -> Select[Any]:
     """Shops customers can see: active and not deleted."""
     return select(Shop).where(Shop.is_active, Shop.deleted_at.is_(None))
 
