@@ -16,6 +16,9 @@ from typing import Any
 ENVIRONMENTS = ("development", "production", "testing")
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production!"  # noqa: S105 - refused in production
 MIN_SECRET_BYTES = 32
+# Upload limits unless MAX_UPLOAD_BYTES / MAX_IMAGE_PIXELS say otherwise (the API document names them too).
+DEFAULT_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_IMAGE_PIXELS = 40_000_000
 # The SQLAlchemy URL schemes ShopApp runs on (the app and the migrations are written for these two).
 DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 _WHOLE = re.compile(r"[0-9]+")
@@ -140,8 +143,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        "MAX_UPLOAD_BYTES": number(env, "MAX_UPLOAD_BYTES", str(10 * 1024 * 1024), "bytes", minimum=1),
-        "MAX_IMAGE_PIXELS": number(env, "MAX_IMAGE_PIXELS", "40000000", "pixels", minimum=1),
+        "MAX_UPLOAD_BYTES": number(env, "MAX_UPLOAD_BYTES", str(DEFAULT_UPLOAD_BYTES), "bytes", minimum=1),
+        "MAX_IMAGE_PIXELS": number(env, "MAX_IMAGE_PIXELS", str(DEFAULT_IMAGE_PIXELS), "pixels", minimum=1),
         # Memory the image decodes of one process may hold together (shopapp/media/decode_gate.py).
         "IMAGE_DECODE_BUDGET_MB": number(env, "IMAGE_DECODE_BUDGET_MB", "192", "megabytes", minimum=1),
         # A text part may hold this much. Werkzeug applies it to its parse buffer, file parts included

@@ -20,7 +20,9 @@ from shopapp.api.errors import PREFIX, PROBLEM_JSON
 from shopapp.api.operations import JSON, OPERATIONS, Operation
 from shopapp.api.patterns import text_pattern
 from shopapp.api.schemas import ID_MAX, TEXT_RULE, Problem
+from shopapp.config import DEFAULT_IMAGE_PIXELS, DEFAULT_UPLOAD_BYTES
 from shopapp.core.client_limits import action_of
+from shopapp.core.uploads import size_label
 from shopapp.products.models import ALT_MAX
 
 REF = "#/components/schemas/{model}"
@@ -50,7 +52,9 @@ _FILE = {
     "type": "string",
     "format": "binary",  # OpenAPI 3.0's spelling, which generated clients still read as "send a file"
     "contentMediaType": "application/octet-stream",
-    "description": "A JPEG, PNG or WebP image (decided by its content, not its name), at most 10 MB and 40 megapixels.",
+    "description": "A JPEG, PNG or WebP image (decided by its content, not its name), at most"
+    f" {size_label(DEFAULT_UPLOAD_BYTES)} and {DEFAULT_IMAGE_PIXELS // 1_000_000} megapixels unless the server"
+    " sets other limits (MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS).",
 }
 _ALT = {
     "type": "string",

@@ -26,7 +26,7 @@ from shopapp.core.pagination import Page
 from shopapp.media import services as media
 from shopapp.media.services import NewImage
 from shopapp.products import services as products
-from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, Product, ProductImage
+from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_STOCK, Product, ProductImage
 
 TAG = "products"
 ONE = "/products/<int:product_id>"
@@ -152,7 +152,7 @@ def restore_product(product_id: int, user: User) -> Product:
 @operation(
     ONE + "/stock",
     methods=("POST",),
-    summary="Add delta to the stock atomically; 409 outside 0 to 1000000",
+    summary=f"Add delta to the stock atomically; 409 outside 0 to {MAX_STOCK}",
     tag=TAG,
     auth="required",
     body=StockIn,
@@ -162,7 +162,7 @@ def restore_product(product_id: int, user: User) -> Product:
 )
 def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
     """One atomic update, safe under concurrent calls: 409, and nothing changes, if the stock would leave
-    0 to 1000000.
+    the range the summary gives.
     """
     return products.adjust_stock(user, product_id, body.delta)
 
@@ -179,10 +179,10 @@ def adjust_stock(product_id: int, user: User, body: StockIn) -> Product:
     errors=(403, 404, 409),
 )
 def upload_image(product_id: int, user: User, uploads: list[NewImage]) -> ProductImage:
-    """The image is judged by its content, not its name or declared type: JPEG, PNG or WebP, at most 10 MB (413)
-    and 40 megapixels; anything else (SVG, HTML, a truncated or corrupt file) is 422. It is stored re-encoded,
-    upright and without metadata, with a thumbnail; a second image part is 422; a product holds at most 10
-    images (409 beyond).
+    """The image is judged by its content, not its name or declared type: JPEG, PNG or WebP, within the
+    upload limits (the image field's description; 413 when larger); anything else (SVG, HTML, a truncated
+    or corrupt file) is 422. It is stored re-encoded, upright and without metadata, with a thumbnail; a
+    second image part is 422; a product holds at most 10 images (409 beyond).
     """
     return media.add_images(user, product_id, uploads)[0]
 

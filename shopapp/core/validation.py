@@ -21,6 +21,8 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 5000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+PRICE_MAX = Decimal("1000000")
+STOCK_MAX = 1_000_000
 ID_MAX = 2**31 - 1  # id columns are 32-bit INTEGER: a larger reference would overflow on PostgreSQL
 # NUL breaks PostgreSQL text; bidi embeddings/overrides/isolates and marks let a name display as something it is
 # not; other C0/C1 controls (ANSI escapes...) have no place in a name or a description (tab and newlines aside).
@@ -114,8 +116,8 @@ def price(value: Decimal | str | int, field: str = "price") -> Decimal:
         raise Invalid("must have at most 2 decimal places", field)
     if amount < 0:
         raise Invalid("must be at least 0", field)
-    if amount > Decimal("1000000"):
-        raise Invalid("must be at most 1000000", field)
+    if amount > PRICE_MAX:
+        raise Invalid(f"must be at most {PRICE_MAX}", field)
     return amount.quantize(Decimal("0.01")) + Decimal("0.00")
 
 

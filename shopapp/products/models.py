@@ -7,11 +7,12 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopapp.categories.models import Category
+from shopapp.core import validation
 from shopapp.core.db import Model, Money, TimestampMixin, UTCDateTime
 from shopapp.shops.models import Shop
 
-MAX_PRICE = Decimal("1000000")
-MAX_STOCK = 1_000_000
+MAX_PRICE = validation.PRICE_MAX
+MAX_STOCK = validation.STOCK_MAX
 ALT_MAX = 300  # characters of an image's alt text
 MAX_IMAGES_PER_PRODUCT = 10
 
