@@ -3,8 +3,6 @@ restores, adjusts stock, and uploads, deletes and orders images."""
 
 from __future__ import annotations
 
-import re
-
 from flask import request
 
 from shopapp.api.operations import operation
@@ -30,7 +28,6 @@ from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_STOCK, Product, 
 
 TAG = "products"
 ONE = "/products/<int:product_id>"
-_ENTITY_TAG = re.compile(r'\s*(W/)?"(\d+)-(\d+)"\s*')
 _NEVER_MATCHES = 0  # versions start at 1
 
 
@@ -40,14 +37,17 @@ def product_etag(product: Product) -> str:
 
 
 def _expected_version(product_id: int) -> int | None:
-    """The version an ``If-Match`` header asks for; a tag for another row (or a weak one) never matches."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
+    """The version an ``If-Match`` header asks for (Werkzeug parses it); a tag for another row, or a weak
+    one, never matches (RFC 9110 13.1.1)."""
+    if "If-Match" not in request.headers:
         return None
-    for candidate in header.split(","):
-        found = _ENTITY_TAG.fullmatch(candidate)
-        weak, row, version = found.groups() if found else ("W/", "", "")
-        if not weak and row == str(product_id) and len(version) <= 18:  # compared as text: no giant int()
+    tags = request.if_match
+    if tags.star_tag:
+        return None
+    prefix = f"{product_id}-"
+    for tag in tags.as_set():  # strong tags only
+        version = tag.removeprefix(prefix)
+        if tag.startswith(prefix) and version.isascii() and version.isdigit() and len(version) <= 18:
             return int(version)
     return _NEVER_MATCHES
 
