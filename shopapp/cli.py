@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask seed-demo``, ``flask create-user`` and ``flask media-gc``.
+"""Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask deactivate-user`` and ``flask media-gc``.
 
 Every command of the app, Flask-Migrate's ``flask db …`` included, ends a database that cannot be
 reached in one line that says what to do (``explain_database_error``), not a traceback. Long commands
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(deactivate_user_command)
     app.cli.add_command(media_gc_command)
     # After the extensions: Flask-Migrate has added its ``db`` group by now.
     for name, command in list(app.cli.commands.items()):
@@ -134,6 +135,20 @@ def create_user_command(email: str, name: str, password: str) -> None:
         raise click.ClickException("\n".join(lines)) from exc
     db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}>.")
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+@click.option("--reactivate", is_flag=True, help="Let the account sign in again.")
+def deactivate_user_command(email: str, reactivate: bool) -> None:
+    """Stop an account from signing in and end its sessions and tokens (or, with --reactivate, undo that)."""
+    try:
+        user = auth.set_active(email, active=reactivate)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"{'Reactivated' if reactivate else 'Deactivated'} user {user.id} <{user.email}>.")
 
 
 @click.command("media-gc")

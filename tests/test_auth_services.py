@@ -43,11 +43,14 @@ def test_authenticate_fails_with_one_message(make_user, email, password):
 
 
 def test_inactive_user_cannot_authenticate(make_user):
-    user = db.session.get(User, make_user(email="e@example.com", password="right pass 1").id)
-    auth.deactivate(user)
+    make_user(email="e@example.com", password="right pass 1")
+    auth.set_active("E@example.com", active=False)
     db.session.commit()
     with pytest.raises(AuthenticationFailed):
         auth.authenticate("e@example.com", "right pass 1")
+    auth.set_active("e@example.com", active=True)
+    db.session.commit()
+    assert auth.authenticate("e@example.com", "right pass 1").email == "e@example.com"
 
 
 def test_legacy_hash_is_upgraded_at_login(app, make_user):

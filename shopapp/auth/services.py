@@ -9,7 +9,7 @@ from shopapp.auth.models import User
 from shopapp.auth.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
 from shopapp.core import validation
 from shopapp.core.db import integrity_as
-from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, gathering
+from shopapp.core.errors import AuthenticationFailed, Conflict, Invalid, NotFound, gathering
 from shopapp.extensions import db
 
 BAD_CREDENTIALS = "Invalid email or password."
@@ -100,6 +100,14 @@ def update_profile(user: User, name: str) -> User:
     return user
 
 
-def deactivate(user: User) -> None:
-    user.is_active = False
-    end_all_sessions(user)
+def set_active(email: str, active: bool) -> User:
+    """An operator's switch for an account: a deactivated one cannot sign in, and every session and token it
+    had ends; reactivating it lets it sign in again (nothing it made was touched either way)."""
+    user = find_by_email(email)
+    if user is None:
+        raise NotFound("No account has this email.", "email")
+    user.is_active = active
+    if not active:
+        end_all_sessions(user)
+    db.session.flush()
+    return user

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from shopapp.auth import services as auth
-from shopapp.auth.models import User
 from shopapp.extensions import db
 from tests.api.conftest import assert_problem
 from tests.api.test_shops import SHOP_FIELDS
@@ -69,7 +68,7 @@ def test_login_answers_alike_for_unknown_email_and_wrong_password(api, make_user
 def test_login_of_a_deactivated_user_fails_like_a_wrong_password(api, make_user, app):
     user = make_user(email="me@example.com")
     with app.app_context():
-        auth.deactivate(db.session.get(User, user.id))
+        auth.set_active(user.email, active=False)
         db.session.commit()
     response = api.post("/users/login", json={"email": "me@example.com", "password": DEFAULT_PASSWORD})
     assert assert_problem(response, 401)["detail"] == auth.BAD_CREDENTIALS

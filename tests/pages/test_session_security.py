@@ -9,9 +9,6 @@ from email.utils import parsedate_to_datetime
 import pytest
 from flask import request
 
-from shopapp.auth import services
-from shopapp.auth.models import User
-from shopapp.extensions import db
 from tests.api.conftest import Api
 from tests.conftest import DEFAULT_PASSWORD
 from tests.pages.conftest import post, text
@@ -115,17 +112,21 @@ def test_logout_deletes_the_remember_cookie(client, make_user):
     assert client.get_cookie("remember_token") is None
 
 
-def test_deactivation_ends_every_session_and_token(app, client, owner, api):
+def test_deactivation_ends_every_session_and_token(app, client, owner, api, runner):
     token = api.auth(owner)
     assert client.get("/account").status_code == 200
     assert api.get("/users/me", headers=token).status_code == 200
 
-    with app.app_context():
-        services.deactivate(db.session.get(User, owner.id))
-        db.session.commit()
+    done = runner.invoke(args=["deactivate-user", owner.email])
+    assert done.exit_code == 0 and f"Deactivated user {owner.id} <{owner.email}>." in done.output
 
     assert client.get("/account").status_code == 302
     assert api.get("/users/me", headers=token).status_code == 401
+    back = runner.invoke(args=["deactivate-user", owner.email, "--reactivate"])
+    assert back.exit_code == 0 and "Reactivated" in back.output
+    assert api.get("/users/me", headers=api.auth(owner)).json["email"] == owner.email  # type: ignore[index]
+    unknown = runner.invoke(args=["deactivate-user", "nobody@example.com"])
+    assert unknown.exit_code != 0 and "No account has this email." in unknown.output
 
 
 @pytest.mark.parametrize(
