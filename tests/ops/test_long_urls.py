@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from shopapp.api.schemas import QUERY_TEXT_MAX
 from shopapp.core.routing import MAX_URL_LENGTH
 from tests.ops.serve import gunicorn, production_env
 
@@ -24,4 +25,6 @@ def test_a_url_over_the_apps_limit_is_its_own_414_under_gunicorn(database_url: s
             assert response.json()["status"] == 414
             page = requests.get(f"{url}/?q=" + "a" * length, timeout=10)
             assert page.status_code == 414 and "text/html" in page.headers["Content-Type"]
-        assert requests.get(f"{url}/api/v1/products?q=" + "a" * 1000, timeout=10).status_code == 200
+        # Long, within the app's limit, and q at its longest (QUERY_TEXT_MAX): 2 400 characters, all served.
+        emoji = "%F0%9F%98%80" * QUERY_TEXT_MAX
+        assert requests.get(f"{url}/api/v1/products?q={emoji}", timeout=10).status_code == 200
