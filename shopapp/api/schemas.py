@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import current_app
 from pydantic import (
@@ -292,6 +292,19 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_drop_null_defaults)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def every_field_optional(model: type[M]) -> type[M]:
+    """An Update model from its Create model: the same fields and rules, each optional (what is not sent stays
+    as it is), so the two are never written twice."""
+    for field in model.model_fields.values():
+        if field.is_required():
+            field.default = None
+    model.model_rebuild(force=True)
+    return model
+
+
 class RegisterIn(RequestModel):
     email: Email
     password: Password
@@ -311,12 +324,8 @@ class ShopCreate(RequestModel):
     phone: Phone = None
 
 
-class ShopUpdate(RequestModel):
-    name: Name = None
-    description: Description = None
-    address: Address = None
-    email: OptionalEmail = None  # type: ignore[assignment]
-    phone: Phone = None
+@every_field_optional
+class ShopUpdate(ShopCreate):
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
@@ -326,10 +335,9 @@ class CategoryCreate(RequestModel):
     parent_id: NullableBodyId = None
 
 
-class CategoryUpdate(RequestModel):
-    name: Name = None
-    description: Description = None
-    parent_id: NullableBodyId = None
+@every_field_optional
+class CategoryUpdate(CategoryCreate):
+    pass
 
 
 class ProductCreate(RequestModel):
@@ -342,14 +350,9 @@ class ProductCreate(RequestModel):
     is_active: StrictBool = None  # type: ignore[assignment]
 
 
-class ProductUpdate(RequestModel):
-    shop_id: BodyId = None
-    name: Name = None
-    price: PriceIn = None  # type: ignore[assignment]
-    stock: Stock = None
-    description: Description = None
-    category_id: NullableBodyId = None
-    is_active: StrictBool = None  # type: ignore[assignment]
+@every_field_optional
+class ProductUpdate(ProductCreate):
+    pass
 
 
 class ImageOrderIn(RequestModel):
