@@ -17,9 +17,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from shopapp.api import bp
 from shopapp.api.errors import PREFIX, PROBLEM_JSON
+from shopapp.api.fields import ID_MAX, TEXT_RULE
 from shopapp.api.operations import JSON, OPERATIONS, Operation
 from shopapp.api.patterns import text_pattern
-from shopapp.api.schemas import ID_MAX, TEXT_RULE, Problem
+from shopapp.api.schemas import Problem
 from shopapp.config import DEFAULT_IMAGE_PIXELS, DEFAULT_UPLOAD_BYTES
 from shopapp.core.client_limits import action_of
 from shopapp.core.uploads import size_label

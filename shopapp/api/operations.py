@@ -22,7 +22,8 @@ from werkzeug.exceptions import NotFound
 
 from shopapp.api import bp
 from shopapp.api.errors import INVALID_DETAIL, ApiProblem
-from shopapp.api.schemas import ID_MAX, FieldError, NoQuery, QueryModel, RequestModel
+from shopapp.api.fields import ID_MAX
+from shopapp.api.schemas import FieldError, NoQuery, QueryModel, RequestModel
 from shopapp.auth.models import User
 from shopapp.auth.tokens import INVALID_TOKEN, user_for_token
 from shopapp.core import validation

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from shopapp.api.schemas import _timestamp
+from shopapp.api.fields import _timestamp
 from shopapp.extensions import db
 from tests.api.conftest import assert_problem
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from shopapp.api.schemas import QUERY_TEXT_MAX
+from shopapp.api.fields import QUERY_TEXT_MAX
 from shopapp.core.routing import MAX_URL_LENGTH
 from tests.ops.serve import gunicorn, production_env
 
