@@ -26,9 +26,12 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 APP_VARIABLES = ("APP_ENV", "DATABASE_URL", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "CACHE_URL", "CACHE_TTL")
 BAD_TTL = "Error: CACHE_TTL must be a whole number of seconds (at least 1), e.g. CACHE_TTL=60; got 'sixty'."
 
+MAKE_VARIABLES = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+
 
 def run(command: list[str], tmp_path: Path, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    # Nor make's own variables: under `make test` they would make a nested make print "Entering directory".
+    base = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES + MAKE_VARIABLES}
     environment = base | {"FLASK_APP": "wsgi", "MEDIA_ROOT": str(tmp_path / "media"), **env}
     return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=120)
 
