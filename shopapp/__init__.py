@@ -46,10 +46,10 @@ def _engine_options(app: Flask) -> None:
     """Fail fast when the database is away, so /readyz answers quickly and pages recover on their own.
 
     PostgreSQL's JIT compiler is off: it pays off on long analytic queries, while the catalog's are
-    short, and compiling (30 to 50 ms) cost more than running them once an estimate crossed its threshold.
+    short, and compiling cost more than running them once an estimate crossed its threshold.
     Plans are always made for the actual parameters: psycopg prepares a statement run five times, and
-    PostgreSQL's generic plan for a prepared search cannot know how common the searched word is (at a
-    million products it ranked every match of a common word: 15 ms became 180 ms).
+    PostgreSQL's generic plan for a prepared search cannot know how common the searched word is (it ranked
+    every match of a common word).
     The waits on the database are bounded (``shopapp/core/db_timeouts.py``): connecting and taking a
     connection from the pool within ``DATABASE_TIMEOUT_S``, a statement within ``DATABASE_STATEMENT_TIMEOUT_MS``.
     """
