@@ -1,11 +1,11 @@
 """core.validation's character rules as JSON Schema patterns, for the OpenAPI document and the API's own checks.
 
 A JSON Schema ``pattern`` is an ECMA-262 regular expression over code points (the ``u`` flag). These are
-written so that ECMA-262, Python's ``re`` and Rust's ``regex`` (which schemathesis validates with) read
+written so that ECMA-262, Python's ``re`` and the Rust engine schemathesis validates with (fancy-regex) read
 them alike: anchored with ``^`` and ``$``, explicit character classes (``\\uXXXX`` escapes, characters
-beyond the BMP as themselves), no lookaround and no ``\\s`` or ``\\d`` (each engine has its own). The API
-checks a value with ``fullmatch``, as ECMA-262 reads ``$`` (Python's ``search`` would let a trailing
-newline through), so the document and the API refuse the same strings.
+beyond the BMP as themselves), no ``\\s`` or ``\\d`` (each engine has its own), and one lookahead only, in
+``EMAIL_DOMAIN``. The API checks a value with ``fullmatch``, as ECMA-262 reads ``$`` (Python's ``search``
+would let a trailing newline through), so the document and the API refuse the same strings.
 
 tests/api/test_patterns.py checks every code point against the rule in core.validation each class
 stands for, so a change there that these patterns miss fails a test.

@@ -17,7 +17,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from openapi_spec_validator import validate
 from PIL import Image
 from schemathesis.config import SchemathesisConfig
-from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+)
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 from sqlalchemy import delete, update
 
@@ -30,12 +34,18 @@ from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3"))
-# Every check at its defaults (as `schemathesis run --checks all`), but one: an If-Match the document allows
-# (any string) may be stale, and a stale one is 412 by design (RFC 9110 13.1.1), not a refused value.
+# Every check at its defaults (as `schemathesis run --checks all`), but two: an If-Match the document allows
+# (any string) may be stale, and a stale one is 412 by design (RFC 9110 13.1.1), not a refused value; and an
+# upload with more parts than its images and alt texts can fill is refused before it is read, as too large
+# (413, as the contract has it for a body too large), not 422.
 SCHEMATHESIS_CONFIG = f"""
 [[operations]]
 include-operation-id = ["update_product_put", "update_product_patch"]
 checks.positive_data_acceptance.expected-statuses = {json.dumps([*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "412"])}
+
+[[operations]]
+include-operation-id = ["upload_image", "upload_images"]
+checks.negative_data_rejection.expected-statuses = {json.dumps([*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"])}
 """
 
 
@@ -132,8 +142,8 @@ MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 
 
 def test_schemathesis_runs_every_check_at_its_defaults(app):
-    """As `schemathesis run --checks all` would (max_response_time needs a limit, so it has none); the one
-    exception, 412 for a stale If-Match, holds only for the operation that takes If-Match."""
+    """As `schemathesis run --checks all` would (max_response_time needs a limit, so it has none); the two
+    exceptions hold only where they apply: 412 for a stale If-Match, 413 for an upload of too many parts."""
     schema = schemathesis.openapi.from_wsgi(
         "/api/v1/openapi.json", app, config=SchemathesisConfig.from_str(SCHEMATHESIS_CONFIG)
     )
@@ -142,10 +152,13 @@ def test_schemathesis_runs_every_check_at_its_defaults(app):
         names = [name for name in dir(checks) if hasattr(getattr(checks, name), "enabled")]
         assert "positive_data_acceptance" in names and "negative_data_rejection" in names
         assert [name for name in names if not getattr(checks, name).enabled] == ["max_response_time"]
-        parameters = openapi_document()["paths"][path][method.lower()]["parameters"]
-        stale_if_match = ["412"] if any(p["name"] == "If-Match" for p in parameters) else []
+        spec = openapi_document()["paths"][path][method.lower()]
+        stale_if_match = ["412"] if any(p["name"] == "If-Match" for p in spec["parameters"]) else []
         expected = [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, *stale_if_match]
         assert sorted(checks.positive_data_acceptance.expected_statuses) == sorted(expected), (method, path)
+        upload = "multipart/form-data" in spec.get("requestBody", {}).get("content", {})
+        expected = [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, *(["413"] if upload else [])]
+        assert sorted(checks.negative_data_rejection.expected_statuses) == sorted(expected), (method, path)
 
 
 @functools.cache
@@ -190,8 +203,11 @@ def _fuzz(app, method: str, path: str, mode: GenerationMode, headers=None, path_
     @given(case=strategy)
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     def run(case) -> None:
-        # A token only where the case has no Authorization of its own (negative cases may mangle it).
-        token = headers() if headers and "Authorization" not in (case.headers or {}) else None
+        # A token only where the case has no Authorization of its own, and did not lose it on purpose: negative
+        # cases may mangle or drop it (the document marks it required), and a token added back would undo that.
+        header = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+        dropped = header is not None and header.mode is GenerationMode.NEGATIVE
+        token = headers() if headers and "Authorization" not in (case.headers or {}) and not dropped else None
         CASES[("with a token" if headers else "anonymously", f"{method} {path}", str(mode))] += 1
         case.call_and_validate(headers=token)
 
