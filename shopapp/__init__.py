@@ -95,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     init_htmx(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
+    from shopapp.mail import models  # noqa: F401  the outbox's table
 
 
 def register_blueprints(app: Flask) -> None:
