@@ -9,7 +9,6 @@ Create Date: 2026-12-02 05:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0005"
 down_revision = "0004"
