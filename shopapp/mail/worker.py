@@ -55,7 +55,7 @@ def mail_worker_command(once: bool, poll_interval: float, batch: int) -> None:
     where = mail.transport().where
     if once:
         outcome = drain(db.session(), mail, limit=batch)
-        click.echo(f"mail-worker: {outcome} (through {where}).")
+        click.echo(f"mail-worker: {outcome}; through {where}.")
         return
     click.echo(f"mail-worker: delivering through {where}, looking every {poll_interval:g} s; SIGTERM stops.")
     total = Outcome()

@@ -129,7 +129,9 @@ def mail_app(make_app, database_url: str, tmp_path: Path) -> Callable[..., Flask
         @csrf.exempt
         def queue_mails():  # type: ignore[no-untyped-def]
             mails = [
-                queue(m["to"], m.get("subject", "A note"), "test_note", name=m.get("name", "Ada"), note=m.get("note"))
+                queue(
+                    m["to"], m.get("subject", "A note"), "test_note", name=m.get("name", "Ada"), note=m.get("note", "")
+                )
                 for m in request.get_json()
             ]
             db.session.commit()
