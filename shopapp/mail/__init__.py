@@ -21,6 +21,8 @@ def init_mail(app: Flask) -> None:
     from shopapp.mail.hooks import listen_for_queued_mail
     from shopapp.mail.worker import mail_worker_command
 
-    app.extensions[EXTENSION] = MailSettings.from_config(app)
+    app.extensions[EXTENSION] = mail = MailSettings.from_config(app)
+    if mail.server is None and app.config["APP_ENV"] == "production":
+        app.logger.warning("MAIL_URL is not set: mails are written to the log, not sent (docs/mail.md)")
     listen_for_queued_mail()
     app.cli.add_command(mail_worker_command)

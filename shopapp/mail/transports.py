@@ -123,6 +123,9 @@ class SmtpTransport:
         if isinstance(error, smtplib.SMTPSenderRefused):
             # MAIL_FROM refused: every mail would be, and an operator can fix it; never a reason to give up.
             return DeliveryError(f"sender refused: {_reply(error.smtp_code, error.smtp_error)}", server_down=True)
+        if isinstance(error, smtplib.SMTPNotSupportedError) and self._connection is not None:
+            # Connected, and this mail needs what the server lacks (SMTPUTF8, for an address beyond ASCII).
+            return DeliveryError(f"{self.where}: {error}", permanent=True)
         self.close()
         if isinstance(error, smtplib.SMTPResponseException):  # a refused login, a 4xx/5xx greeting
             return DeliveryError(f"{self.where}: {_reply(error.smtp_code, error.smtp_error)}", server_down=True)

@@ -11,7 +11,7 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType
 
 import click
@@ -65,7 +65,8 @@ def mail_worker_command(once: bool, poll_interval: float, batch: int) -> None:
             try:
                 outcome = deliver_batch(db.session(), mail, transport, limit=batch)
             except SQLAlchemyError as exc:
-                db.session.rollback()
+                with suppress(SQLAlchemyError):
+                    db.session.rollback()
                 log.warning("mail-worker: the database is unavailable (%s); trying again", exc.__class__.__name__)
                 stop.wait(max(poll_interval, 1.0))
                 continue

@@ -76,9 +76,10 @@ class Handler:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
         self.port = free_port()
         self.handler = Handler()
+        self.options = options  # aiosmtpd's, e.g. auth_required=True and an authenticator
         self._controller: Any = None
 
     @property
@@ -90,7 +91,7 @@ class SmtpServer:
         return self.handler.received
 
     def start(self) -> None:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
         self._controller.start()
 
     def stop(self) -> None:
@@ -106,15 +107,26 @@ class SmtpServer:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
+def make_smtp() -> Iterator[Callable[..., SmtpServer]]:
+    """``make_smtp(**aiosmtpd_options)``: a started server of the test's own, stopped at the end."""
     if Controller is None:
         pytest.skip("aiosmtpd is not installed (make setup-dev)")
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
+    servers: list[SmtpServer] = []
+
+    def make(**options: Any) -> SmtpServer:
+        server = SmtpServer(**options)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def smtp(make_smtp: Callable[..., SmtpServer]) -> SmtpServer:
+    return make_smtp()
 
 
 @pytest.fixture

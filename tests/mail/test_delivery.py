@@ -52,7 +52,7 @@ def test_a_mail_reaches_the_server_as_text_and_html_after_the_commit(app, smtp):
 
 
 def test_a_rolled_back_transaction_sends_nothing(app, smtp):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         queue("ada@example.com", "Never", "test_note", name="Ada", note="rolled back")
         db.session.rollback()
     assert deliver(app).claimed == 0 and outbox(app) == [] and smtp.received == []
@@ -184,3 +184,31 @@ def test_a_mail_whose_worker_died_is_sent_once_its_lease_is_over(app, smtp):
     assert deliver(app).claimed == 0
     make_due(app)  # the lease is over
     assert deliver(app).sent == 1 and len(smtp.received) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_user_and_password_of_mail_url_log_in_percent_decoded(mail_app, make_smtp):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        assert isinstance(auth_data, LoginPassword)
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"p@ss:w/rd", handled=False)
+
+    # aiosmtpd's LOGIN takes no initial response, which smtplib sends: PLAIN only.
+    server = make_smtp(
+        auth_required=True, auth_require_tls=False, authenticator=authenticator, auth_exclude_mechanism=["LOGIN"]
+    )
+    app = mail_app(MAIL_URL=f"smtp://shop%40example.com:p%40ss%3Aw%2Frd@127.0.0.1:{server.port}")
+    queue_mails(app, {"to": "ada@example.com"})
+    assert deliver(app).sent == 1 and len(server.received) == 1
+    assert logins == [("shop@example.com", "p@ss:w/rd")]
+
+    wrong = mail_app(MAIL_URL=f"smtp://shop%40example.com:nope@127.0.0.1:{server.port}", MAIL_TIMEOUT_S=2)
+    queue_mails(wrong, {"to": "bob@example.com"})
+    outcome = deliver(wrong)
+    assert (outcome.retrying, outcome.server_down) == (1, True)  # a refused login is retried, never "failed"
+    bob = outbox(wrong)[-1]
+    assert bob.status == "pending" and "535" in bob.last_error and "nope" not in bob.last_error

@@ -3,6 +3,7 @@ commit, by the process that committed; no worker is needed, and nothing is writt
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import insert
 
@@ -26,7 +27,7 @@ def test_a_request_s_mails_are_in_the_log_once_it_has_committed(mail_app, mail_l
 
 def test_a_rolled_back_transaction_writes_nothing(mail_app, mail_log):
     app = mail_app()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         queue("ada@example.com", "Never", "test_note", name="Ada", note="rolled back")
         db.session.flush()
         db.session.rollback()
@@ -38,7 +39,7 @@ def test_a_rolled_back_transaction_writes_nothing(mail_app, mail_log):
 
 def test_mails_queued_outside_a_request_are_written_after_that_commit_too(mail_app, mail_log):
     app = mail_app()
-    with app.test_request_context():  # render_template needs one; a CLI command would have its app context
+    with app.test_request_context(method="POST"):  # render_template needs one; a CLI command would have its app context
         queue("ada@example.com", "From a command", "test_note", name="Ada", note="hi")
         queue("bob@example.com", "From a command", "test_note", name="Bob", note="hi")
         db.session.commit()
@@ -67,3 +68,15 @@ def test_the_worker_writes_mails_left_pending_to_the_log(mail_app: Flask, mail_l
     assert "mail-worker: sent 1, retrying 0, failed 0; through the log (MAIL_URL is not set)." in result.output
     assert [row.status for row in outbox(app)] == ["sent"]
     assert any("subject='Left over'" in line for line in mail_log)
+
+
+def test_queue_keeps_subjects_to_one_line_and_refuses_an_overlong_recipient(mail_app):
+    app = mail_app()
+    with app.test_request_context(method="POST"):
+        mail = queue(" ada@example.com ", "Line one\nline two\t" + "x" * 400, "test_note", name="Ada", note="")
+        assert mail.recipient == "ada@example.com"
+        assert mail.subject.startswith("Line one line two x") and len(mail.subject) == 300
+        assert "<title>Line one line two x" in mail.html_body  # the subject is in the templates' context
+        with pytest.raises(ValueError, match="at most 254"):
+            queue("a" * 250 + "@example.com", "Hi", "test_note", name="Ada", note="")
+        db.session.rollback()

@@ -4,14 +4,13 @@ draining one outbox at once."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-
-import pytest
 
 from shopapp.extensions import db
 from shopapp.mail.delivery import Outcome, drain, settings
@@ -46,17 +45,8 @@ def test_mail_worker_once_delivers_what_is_due_and_exits(mail_app, smtp, databas
 def test_mail_worker_delivers_while_it_runs_and_stops_cleanly_on_sigterm(mail_app, smtp, database_url, tmp_path):
     app = mail_app(MAIL_URL=smtp.url)
     env = worker_env(database_url, tmp_path, MAIL_URL=smtp.url)
-    worker = subprocess.Popen(
-        [FLASK, "mail-worker", "--poll-interval", "0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    [worker] = start_workers(env, "--poll-interval", "0.1")
     try:
-        assert worker.stdout is not None
-        assert "mail-worker: delivering through smtp://" in worker.stdout.readline()  # up and looking
         queue_mails(app, {"to": "ada@example.com"})
         assert len(smtp.wait_for(1)) == 1
         smtp.stop()  # an outage while it runs: it keeps going, and delivers once the server is back
@@ -77,7 +67,8 @@ def test_mail_worker_delivers_while_it_runs_and_stops_cleanly_on_sigterm(mail_ap
 
 
 def test_two_workers_draining_at_once_send_each_mail_once(mail_app, smtp):
-    """Two workers (each its own connection to the database) race over one outbox, batch after batch."""
+    """Two workers (each its own connection to the database) start at the same moment and race over one outbox,
+    batch after batch."""
     app = mail_app(MAIL_URL=smtp.url)
     count = 60
     queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(count)))
@@ -108,21 +99,47 @@ def test_two_workers_draining_at_once_send_each_mail_once(mail_app, smtp):
     assert {(row.status, row.attempts) for row in outbox(app)} == {("sent", 1)}
 
 
-@pytest.mark.postgres_only
-def test_two_worker_processes_on_postgresql_send_each_mail_once(mail_app, smtp, database_url, tmp_path):
-    app = mail_app(MAIL_URL=smtp.url)
-    count = 200
-    queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(count)))
-    smtp.handler.delay_s = 0.005
-    env = worker_env(database_url, tmp_path, MAIL_URL=smtp.url)
+def start_workers(env: dict[str, str], *options: str, count: int = 1) -> list[subprocess.Popen[str]]:
+    """``count`` processes of ``flask mail-worker`` in a loop, once each has said it is looking at the outbox."""
     workers = [
         subprocess.Popen(
-            [FLASK, "mail-worker", "--once", "--batch", "5"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+            [FLASK, "mail-worker", *options],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(2)
+        for _ in range(count)
     ]
-    outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert "mail-worker: delivering through " in worker.stdout.readline()
+    return workers
+
+
+def test_two_worker_processes_send_each_mail_once(mail_app, smtp, database_url, tmp_path):
+    """Two worker processes are up when 60 mails are queued at once: their claims race (PostgreSQL: FOR UPDATE
+    SKIP LOCKED; SQLite: one writer at a time), and each mail is sent once."""
+    app = mail_app(MAIL_URL=smtp.url)
+    count = 60
+    smtp.handler.delay_s = 0.005
+    env = worker_env(database_url, tmp_path, MAIL_URL=smtp.url)
+    workers = start_workers(env, "--poll-interval", "0.05", "--batch", "5", count=2)
+    try:
+        queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(count)))
+        smtp.wait_for(count, timeout=30)
+        time.sleep(0.3)  # a duplicate would arrive now
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=10)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
     assert [worker.returncode for worker in workers] == [0, 0], outputs
+    sent = [int(re.search(r"stopped; sent (\d+),", out).group(1)) for out in outputs]  # type: ignore[union-attr]
+    assert sum(sent) == count and min(sent) > 0, sent  # both took part
     recipients = [r.rcpt_tos[0] for r in smtp.received]
     assert len(recipients) == count and len(set(recipients)) == count
     assert {(row.status, row.attempts) for row in outbox(app)} == {("sent", 1)}
