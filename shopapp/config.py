@@ -153,6 +153,12 @@ def number(env: Mapping[str, str], name: str, default: str, unit: str, *, whole:
     return value
 
 
+def _positive(value: float, name: str) -> float:
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, e.g. {name}=10; got {value:g}.")
+    return value
+
+
 def _checked_mail_url(url: str) -> str:
     parse_mail_url(url)
     return url.strip()
@@ -234,7 +240,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         # from MAIL_RETRY_BASE_S, doubling, to at most MAIL_RETRY_MAX_S.
         "MAIL_URL": _checked_mail_url(env.get("MAIL_URL", "")),
         "MAIL_FROM": check_mail_from(env.get("MAIL_FROM", "")),
-        "MAIL_TIMEOUT_S": number(env, "MAIL_TIMEOUT_S", "10", "seconds", whole=False),
+        "MAIL_TIMEOUT_S": _positive(number(env, "MAIL_TIMEOUT_S", "10", "seconds", whole=False), "MAIL_TIMEOUT_S"),
         "MAIL_RETRY_BASE_S": number(env, "MAIL_RETRY_BASE_S", "30", "seconds", whole=False),
         "MAIL_RETRY_MAX_S": number(env, "MAIL_RETRY_MAX_S", "3600", "seconds", whole=False),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),

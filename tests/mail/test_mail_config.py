@@ -66,6 +66,9 @@ def test_mail_from_defaults_and_is_checked(tmp_path):
 def test_mail_timings_are_numbers(tmp_path, name):
     with pytest.raises(ConfigError, match=f"^{name} must be a number of seconds"):
         load_config({name: "soon"}, tmp_path)
+    with pytest.raises(ConfigError, match=r"^MAIL_TIMEOUT_S must be more than 0 seconds"):
+        load_config({"MAIL_TIMEOUT_S": "0"}, tmp_path)
+    assert load_config({"MAIL_TIMEOUT_S": "0.5"}, tmp_path)["MAIL_TIMEOUT_S"] == 0.5
 
 
 def test_the_transport_follows_mail_url(make_app, database_url, tmp_path):
