@@ -3,7 +3,7 @@ after the commit, so a mail server that is down never fails or slows the request
 
 With ``MAIL_URL`` set, ``flask mail-worker`` delivers them over SMTP (``shopapp/mail/delivery.py``); without
 it (the embedded default) the mails a transaction queued are written to the log right after its commit, in
-the process that committed (``shopapp/mail/hooks.py``). See docs/mail.md.
+the process that committed, as its request or command ends (``shopapp/mail/hooks.py``). See docs/mail.md.
 """
 
 from __future__ import annotations
@@ -24,5 +24,5 @@ def init_mail(app: Flask) -> None:
     app.extensions[EXTENSION] = mail = MailSettings.from_config(app)
     if mail.server is None and app.config["APP_ENV"] == "production":
         app.logger.warning("MAIL_URL is not set: mails are written to the log, not sent (docs/mail.md)")
-    listen_for_queued_mail()
+    listen_for_queued_mail(app)
     app.cli.add_command(mail_worker_command)

@@ -60,14 +60,9 @@ def test_a_rolled_back_transaction_sends_nothing(app, smtp):
 
 def test_an_outage_delays_mails_and_loses_none(app, smtp):
     smtp.stop()
-    started = time.monotonic()
-    queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(3)))
-    assert time.monotonic() - started < 1.0  # the request does not wait for the mail server
-
-    started = time.monotonic()
+    queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(3)))  # the request succeeds
     outcome = deliver(app)
     assert (outcome.sent, outcome.retrying, outcome.server_down) == (0, 3, True)
-    assert time.monotonic() - started < 1.0  # refused at once: one try for the batch, not three
     for row in outbox(app):
         assert row.status == "pending" and row.attempts == 1
         assert "ConnectionRefusedError" in row.last_error and f":{smtp.port}" in row.last_error
@@ -88,11 +83,13 @@ def test_a_server_that_never_answers_costs_one_timeout_per_batch(mail_app):
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        app = mail_app(MAIL_URL=f"smtp://127.0.0.1:{port}", MAIL_TIMEOUT_S=0.3)
+        app = mail_app(MAIL_URL=f"smtp://127.0.0.1:{port}", MAIL_TIMEOUT_S=2)
+        started = time.monotonic()
         queue_mails(app, *({"to": f"buyer{n}@example.com"} for n in range(5)))
+        assert time.monotonic() - started < 2  # the request never waited for the server: a worker does
         started = time.monotonic()
         outcome = deliver(app)
-        assert time.monotonic() - started < 2.0
+        assert 2 <= time.monotonic() - started < 2 * 5  # one timeout for the batch, not one per mail
     assert outcome.retrying == 5
     assert all("timed out" in row.last_error and row.status == "pending" for row in outbox(app))
 
