@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     from shopapp.core.logging import configure_logging
     from shopapp.core.security import register_security_headers
     from shopapp.core.uploads import init_uploads
+    from shopapp.mail import init_mail
 
     configure_logging(app)
     register_security_headers(app)
@@ -95,7 +96,8 @@ def register_extensions(app: Flask) -> None:
     init_htmx(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
-    from shopapp.mail import models  # noqa: F401  the outbox's table
+
+    init_mail(app)
 
 
 def register_blueprints(app: Flask) -> None:

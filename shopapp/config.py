@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production!"  # noqa: S105 - refused in production
@@ -23,6 +24,12 @@ DEFAULT_IMAGE_PIXELS = 40_000_000
 DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 _WHOLE = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+# Mail (shopapp/mail/): the sender when MAIL_FROM is not set, and the ports of the two SMTP URL schemes.
+DEFAULT_MAIL_FROM = "ShopApp <no-reply@localhost>"
+MAIL_SCHEMES = {"smtp": 25, "smtps": 465}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_HOSTNAME = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")  # a name, an IPv4 or an IPv6 address
+_ADDR_SPEC = re.compile(r"[^\s@<>()\[\],;:\\\"]+@[A-Za-z0-9.-]+")
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +59,84 @@ def check_database_url(url: str) -> str:
     return url
 
 
+class MailServer(NamedTuple):
+    """Where ``MAIL_URL`` sends mail: ``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://…``
+    (TLS from the first byte, port 465 unless given); user and password are percent-decoded."""
+
+    host: str
+    port: int
+    tls: bool
+    starttls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_mail_url(url: str) -> MailServer | None:
+    """The SMTP server of ``MAIL_URL``; None when it is empty (mails are written to the log).
+
+    A ConfigError names what is wrong in one line and never quotes the URL back (it may hold a password).
+    """
+    url = url.strip()
+    if not url:
+        return None
+    example = "e.g. MAIL_URL=smtp://127.0.0.1:1025 or smtps://user:password@mail.example.com"
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in MAIL_SCHEMES or "://" not in url:
+        given = f"a {scheme}:// URL" if scheme and "://" in url else "a URL without a scheme"
+        raise ConfigError(f"MAIL_URL must be an smtp:// or smtps:// URL ({example}); got {given}.")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"MAIL_URL has a port that is not a number from 1 to 65535 ({example}).") from None
+    host = parts.hostname or ""
+    if not _HOSTNAME.fullmatch(host):
+        raise ConfigError(f"MAIL_URL names no valid mail server host ({example}).")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError(f"MAIL_URL must not have a path or a fragment ({example}).")
+    starttls = False
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key != "starttls" or value.lower() not in _TRUE + _FALSE:
+            raise ConfigError(f"MAIL_URL takes one option, starttls=1 or starttls=0 (for smtp://); got {key!r}.")
+        starttls = value.lower() in _TRUE
+    if starttls and scheme == "smtps":
+        raise ConfigError("MAIL_URL: starttls=1 is for smtp:// URLs; smtps:// is TLS from the start.")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if password is not None and not username:
+        raise ConfigError(f"MAIL_URL has a password but no user name ({example}).")
+    return MailServer(host, port or MAIL_SCHEMES[scheme], scheme == "smtps", starttls, username, password)
+
+
+def sender_address(value: str) -> str | None:
+    """The address of a ``From`` value with one address (and maybe a display name); None for anything else."""
+    from email.errors import MessageError
+    from email.headerregistry import AddressHeader, HeaderRegistry
+
+    if any(ch in value for ch in "\r\n"):
+        return None
+    try:  # the parser of Python 3.11 can also fail with an IndexError on an address cut short
+        header = HeaderRegistry()("From", value)
+    except (MessageError, IndexError, ValueError):
+        return None
+    if not isinstance(header, AddressHeader) or len(header.addresses) != 1:
+        return None
+    if any(group.display_name is not None for group in header.groups):  # "Group: a@b.c;"
+        return None
+    address = header.addresses[0].addr_spec
+    return address if _ADDR_SPEC.fullmatch(address) else None
+
+
+def check_mail_from(value: str) -> str:
+    """``MAIL_FROM``: one address, with or without a display name (``ShopApp <no-reply@example.com>``)."""
+    value = value.strip() or DEFAULT_MAIL_FROM
+    if sender_address(value) is None:
+        raise ConfigError(
+            f'MAIL_FROM must be one mail address, e.g. MAIL_FROM="ShopApp <no-reply@example.com>"; got {value!r}.'
+        )
+    return value
+
+
 def number(env: Mapping[str, str], name: str, default: str, unit: str, *, whole: bool = True, minimum: int = 0) -> Any:
     """The variable ``name`` as a whole (int) or decimal (float) number of ``unit``, at least ``minimum``.
 
@@ -66,6 +151,17 @@ def number(env: Mapping[str, str], name: str, default: str, unit: str, *, whole:
         bound = f" (at least {minimum})" if minimum else ""
         raise ConfigError(f"{name} must be {kind} of {unit}{bound}, e.g. {name}={default}; got {raw!r}.")
     return value
+
+
+def _positive(value: float, name: str) -> float:
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, e.g. {name}=10; got {value:g}.")
+    return value
+
+
+def _checked_mail_url(url: str) -> str:
+    parse_mail_url(url)
+    return url.strip()
 
 
 def _storage_options(storage_uri: str) -> dict[str, Any]:
@@ -139,6 +235,14 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "CACHE_TTL": number(env, "CACHE_TTL", "60", "seconds", minimum=1),
         # How long a write waits for the cache to take its bump (a Redis write stall) before it is refused.
         "CACHE_BUMP_TIMEOUT_S": number(env, "CACHE_BUMP_TIMEOUT_S", "3", "seconds", whole=False),
+        # Mail (shopapp/mail/, docs/mail.md): the SMTP server (empty: mails are written to the log, right after
+        # the commit that queued them); the sender; how long one SMTP conversation may wait; retries back off
+        # from MAIL_RETRY_BASE_S, doubling, to at most MAIL_RETRY_MAX_S.
+        "MAIL_URL": _checked_mail_url(env.get("MAIL_URL", "")),
+        "MAIL_FROM": check_mail_from(env.get("MAIL_FROM", "")),
+        "MAIL_TIMEOUT_S": _positive(number(env, "MAIL_TIMEOUT_S", "10", "seconds", whole=False), "MAIL_TIMEOUT_S"),
+        "MAIL_RETRY_BASE_S": number(env, "MAIL_RETRY_BASE_S", "30", "seconds", whole=False),
+        "MAIL_RETRY_MAX_S": number(env, "MAIL_RETRY_MAX_S", "3600", "seconds", whole=False),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.
