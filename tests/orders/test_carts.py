@@ -14,7 +14,7 @@ from shopapp.products import services as products
 
 
 def test_cart_groups_lines_by_shop_with_fees_and_totals(app, tx, make_user, two_shops):
-    owner_a, mug, owner_b, pan = two_shops
+    _owner_a, mug, _owner_b, pan = two_shops
     buyer = make_user()
     holder = carts.holder_for(buyer, None)
     with tx():

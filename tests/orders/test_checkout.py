@@ -20,7 +20,7 @@ from tests.orders.conftest import ADDRESS, BODY
 
 
 def test_checkout_places_one_order_per_shop(app, tx, fill, place, make_user, two_shops, fresh):
-    owner_a, mug, owner_b, pan = two_shops
+    _owner_a, mug, _owner_b, pan = two_shops
     buyer = make_user(email="ada@example.com", name="Ada")
     fill(buyer, {mug: 2, pan: 1})
     placed = place(buyer, {**BODY, "note": "  Leave at the door ", "expected_total": "50.00"})
@@ -30,8 +30,8 @@ def test_checkout_places_one_order_per_shop(app, tx, fill, place, make_user, two
     assert fresh(Product, mug.id).version == mug.version + 1
     with tx():
         first = services.get_order(buyer, placed[0][0])
-        assert (first.shop.name, first.status, first.subtotal, first.shipping_fee) == ("Mugs", "placed",
-                                                                                     Decimal("20.00"), Decimal("4.50"))  # fmt: skip
+        summary = (first.shop.name, first.status, first.subtotal, first.shipping_fee)
+        assert summary == ("Mugs", "placed", Decimal("20.00"), Decimal("4.50"))
         assert first.shipping_address == {**ADDRESS, "country": "FR", "line2": None}
         assert (first.buyer_email, first.buyer_name, first.note) == ("ada@example.com", "Ada", "Leave at the door")
         assert [(i.name, i.unit_price, i.quantity, i.line_total) for i in first.items] == [
@@ -92,18 +92,16 @@ def test_unavailable_items_refuse_the_whole_checkout_naming_each(app, tx, fill, 
     fill(buyer, {mug: 2, pan: 2})
     with tx():
         products.adjust_stock(owner_b, pan.id, -1)
-    with tx():
-        with pytest.raises(Refused) as refused:
-            services.checkout(buyer, BODY)
+    with tx(), pytest.raises(Refused) as refused:
+        services.checkout(buyer, BODY)
     assert refused.value.status == 409
     assert [(p.field, p.message) for p in refused.value.problems] == [(f"items.{pan.id}", "Pan: only 1 left.")]
     assert row_count(Order) == 0 and row_count(Checkout) == 0 and row_count(OrderEvent) == 0
     assert fresh(Product, mug.id).stock == 5  # nothing taken from the shop whose items were there
     with tx():
         products.delete_product(owner_a, mug.id)
-    with tx():
-        with pytest.raises(Refused) as refused:
-            services.checkout(buyer, BODY)
+    with tx(), pytest.raises(Refused) as refused:
+        services.checkout(buyer, BODY)
     assert [p.field for p in refused.value.problems] == [f"items.{mug.id}", f"items.{pan.id}"]
     assert "no longer sold" in refused.value.problems[0].message
     with tx():
@@ -114,7 +112,7 @@ def test_a_race_lost_in_the_update_rolls_back_every_shop(app, tx, fill, make_use
                                                          monkeypatch):  # fmt: skip
     """The stock checked in the cart may be gone by the UPDATE: that product's row is not taken, and neither is
     any other (the savepoint rolls the first shop's back)."""
-    owner_a, mug, owner_b, pan = two_shops
+    _owner_a, mug, _owner_b, pan = two_shops
     buyer = make_user()
     fill(buyer, {mug: 1, pan: 2})
     real = carts.get_cart
@@ -134,7 +132,7 @@ def test_a_race_lost_in_the_update_rolls_back_every_shop(app, tx, fill, make_use
 
 
 def test_expected_total_guards_a_price_change(app, tx, fill, place, make_user, two_shops, row_count):
-    owner_a, mug, owner_b, pan = two_shops
+    owner_a, mug, _owner_b, _pan = two_shops
     buyer = make_user()
     fill(buyer, {mug: 1})
     with tx():
@@ -203,9 +201,8 @@ def test_idempotency_key_replays_and_refuses_another_body(app, tx, fill, place, 
 def test_a_refusal_is_not_stored_under_its_key(app, tx, fill, place, make_user, make_product, row_count):
     product = make_product(stock=5)
     buyer = make_user()
-    with tx():
-        with pytest.raises(Invalid):
-            services.checkout(buyer, BODY, idempotency_key="retry-me")  # empty cart
+    with tx(), pytest.raises(Invalid):
+        services.checkout(buyer, BODY, idempotency_key="retry-me")  # empty cart
     assert row_count(Checkout) == 0
     fill(buyer, {product: 1})
     assert len(place(buyer, BODY, key="retry-me")) == 1  # the same key works once the cart is filled

@@ -84,7 +84,7 @@ def test_transition_matrix(app, tx, order_in, make_user, fresh, status):
 
 
 def test_refusal_names_both_statuses(app, tx, order_in):
-    order_id, buyer, owner, product = order_in("shipped")
+    order_id, _buyer, owner, _product = order_in("shipped")
     with tx():
         with pytest.raises(Conflict, match=r"^This order is shipped; it cannot be marked paid\.$"):
             services.mark_paid(owner, order_id)
@@ -93,7 +93,7 @@ def test_refusal_names_both_statuses(app, tx, order_in):
 
 
 def test_each_transition_is_an_event_with_who_and_when(app, tx, order_in, fresh):
-    order_id, buyer, owner, product = order_in("delivered")
+    order_id, buyer, owner, _product = order_in("delivered")
     with tx():
         order = services.get_order(buyer, order_id)
         assert [(e.from_status, e.to_status, e.actor_id) for e in order.events] == [
@@ -126,7 +126,7 @@ def test_cancel_puts_the_stock_back_and_mails_the_buyer(app, tx, order_in, fresh
 
 
 def test_tracking_number_and_reason_are_checked(app, tx, order_in):
-    order_id, buyer, owner, product = order_in("paid")
+    order_id, _buyer, owner, _product = order_in("paid")
     with tx():
         with pytest.raises(Invalid) as refused:
             services.ship(owner, order_id, "x" * 201)
@@ -180,7 +180,7 @@ def test_lists_filters_and_counts(app, tx, fill, place, make_user, make_product)
 
 
 def test_allowed_transitions_for_the_buttons(app, tx, order_in, make_user):
-    order_id, buyer, owner, product = order_in("placed")
+    order_id, buyer, owner, _product = order_in("placed")
     with tx():
         order = services.get_order(owner, order_id)
         assert services.allowed_transitions(owner, order) == ["mark_paid", "cancel"]
