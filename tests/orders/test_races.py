@@ -80,7 +80,7 @@ def test_two_cancels_at_once_put_the_stock_back_once(app, make_user, make_produc
     assert status == 201 and fresh(Product, product.id).stock == 2
     url = f"/api/v1/orders/{body['orders'][0]['id']}/cancel"
     for _ in range(3):  # the race is short: try it a few times with fresh orders
-        outcomes = at_once([lambda: _post(app, url, owner), lambda: _post(app, url, buyer)])
+        outcomes = at_once([lambda u=url: _post(app, u, owner), lambda u=url: _post(app, u, buyer)])
         assert sorted(status for status, _ in outcomes) == [200, 409], outcomes
         assert fresh(Product, product.id).stock == 5
         _fill(app, buyer, product.id, 3)
@@ -90,8 +90,9 @@ def test_two_cancels_at_once_put_the_stock_back_once(app, make_user, make_produc
     assert row_count(OrderEvent) == 4 * 1 + 3 * 1  # each order: placed; the three cancelled once each
 
 
-def test_one_idempotency_key_sent_ten_times_at_once_places_one_set_of_orders(app, make_user, make_shop,
-                                                                             make_product, fresh, row_count):  # fmt: skip
+def test_one_idempotency_key_sent_ten_times_at_once_places_one_set_of_orders(
+    app, make_user, make_shop, make_product, fresh, row_count
+):
     first, second = make_product(make_shop(), stock=10), make_product(make_shop(), stock=10)
     buyer = _headers(app, make_user())
     _fill(app, buyer, first.id, 2)
