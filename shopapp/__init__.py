@@ -96,6 +96,7 @@ def register_extensions(app: Flask) -> None:
     init_htmx(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
+    from shopapp.orders import models as _orders  # noqa: F401  carts and orders
 
     init_mail(app)
 
