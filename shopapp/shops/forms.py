@@ -18,6 +18,13 @@ class ShopForm(CheckedForm):
     address = TextAreaField("Address", render_kw={"rows": 2, "autocomplete": "street-address"})
     email = EmailField("Email", render_kw={"autocomplete": "email"})
     phone = StringField("Phone", render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    shipping_fee = StringField(
+        "Shipping fee",
+        default="0.00",
+        validators=[InputRequired()],
+        description="Added once to each order from this shop.",
+        render_kw={"inputmode": "decimal"},
+    )
     is_active = BooleanField("Active", default=True, description="Inactive shops are hidden from customers.")
 
     def changes(self) -> dict[str, Any]:
@@ -27,5 +34,6 @@ class ShopForm(CheckedForm):
             "address": self.address.data or "",
             "email": self.email.data or "",
             "phone": self.phone.data or "",
+            "shipping_fee": self.shipping_fee.data,
             "is_active": self.is_active.data,
         }
