@@ -230,8 +230,8 @@ def place() -> ResponseReturnValue:
         return redirect(url_for("orders.confirmation", checkout_id=done.value.orders[0].checkout_id))
     error = done.error
     assert error is not None
-    if isinstance(error, Conflict):
-        return _review(form, _cart_view(), problems=_conflicts(error, view), status=409)
+    if error.status == Conflict.status:
+        return _review(form, _cart_view(), problems=_conflicts(error), status=Conflict.status)
     problems = error.problems if isinstance(error, Refused) else [error]
     address_problems = [p for p in problems if _address_field(p.field)]
     if not address_problems:  # an empty cart, say
@@ -251,20 +251,14 @@ def _address_field(field: str | None) -> str | None:
     return name if name in (*ADDRESS, "note") else None
 
 
-def _conflicts(error: Conflict, before: Any) -> list[str]:
-    """A 409's messages, each naming its item: stock gone, a product no longer sold, a price changed."""
-    names = {line.product.id: line.product.name for line in before.lines}
+def _conflicts(error: DomainError) -> list[str]:
+    """A 409's messages, each naming its item (stock gone, a product no longer sold), or the total that changed."""
     messages = []
     for problem in error.problems if isinstance(error, Refused) else [error]:
-        field = problem.field or ""
-        if field.startswith("items."):
-            ident = field.removeprefix("items.")
-            name = names.get(int(ident)) if ident.isdigit() else None
-            messages.append(f"“{name}”: {_sentence(problem.message)}" if name else _sentence(problem.message))
-        elif field == "expected_total":
+        if problem.field == "expected_total":
             messages.append(
-                "The total changed since you reviewed your order (a price or a shipping fee changed). "
-                "Please check the new total below and place the order again."
+                "The total changed since you reviewed your order (a price or a shipping fee changed): "
+                + _sentence(problem.message)
             )
         else:
             messages.append(_sentence(problem.message))
