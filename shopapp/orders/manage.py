@@ -101,11 +101,13 @@ def order(order_id: int) -> ResponseReturnValue:
     return _order_page(_owned_order(order_id))
 
 
-@bp.post(f"/orders/<{ID}:order_id>/<any(mark_paid, ship, deliver, cancel):action>")
+@bp.post(f"/orders/<{ID}:order_id>/<action>")
 @page_write
 def transition(order_id: int, action: str) -> ResponseReturnValue:
     """One transition; one another tab already made (or one no longer allowed) says so, with the order as it is
     now and only the buttons it allows."""
+    if action not in TRANSITIONS:
+        raise NotFound("No such action.")
     order = _owned_order(order_id)
     service, _label, past = TRANSITIONS[action]
     args: tuple[Any, ...] = ()

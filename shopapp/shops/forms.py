@@ -21,8 +21,7 @@ class ShopForm(CheckedForm):
     shipping_fee = StringField(
         "Shipping fee",
         default="0.00",
-        validators=[InputRequired()],
-        description="Added once to each order from this shop.",
+        description="Added once to each order from this shop; blank keeps it as it is (0.00 for a new shop).",
         render_kw={"inputmode": "decimal"},
     )
     is_active = BooleanField("Active", default=True, description="Inactive shops are hidden from customers.")
@@ -34,6 +33,6 @@ class ShopForm(CheckedForm):
             "address": self.address.data or "",
             "email": self.email.data or "",
             "phone": self.phone.data or "",
-            "shipping_fee": self.shipping_fee.data,
             "is_active": self.is_active.data,
+            **({"shipping_fee": fee} if (fee := (self.shipping_fee.data or "").strip()) else {}),
         }
