@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -17,7 +17,7 @@ ADDRESS = ("name", "line1", "line2", "city", "postal_code", "country")
 
 
 class AddToCartForm(FlaskForm):
-    """"Add to cart" on a product page and on the catalog's cards; ``next`` is the page to go back to."""
+    """ "Add to cart" on a product page and on the catalog's cards; ``next`` is the page to go back to."""
 
     product_id = WholeNumberField(validators=[InputRequired()])
     quantity = WholeNumberField("Quantity", default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)])
@@ -37,7 +37,7 @@ def _note(value: Any) -> str:
 class AddressForm(CheckedForm):
     """The shipping address and the note, the first step of checkout; every invalid value shows at once."""
 
-    rules: validation.Rules = {**services.ADDRESS_FIELDS, "note": _note}
+    rules: ClassVar[validation.Rules] = {**services.ADDRESS_FIELDS, "note": _note}
     name = StringField("Full name", validators=[InputRequired()], render_kw={"autocomplete": "name"})
     line1 = StringField("Address", validators=[InputRequired()], render_kw={"autocomplete": "address-line1"})
     line2 = StringField(
@@ -51,9 +51,7 @@ class AddressForm(CheckedForm):
         description="Two-letter code, as DE, FR or GB.",
         render_kw={"autocomplete": "country", "maxlength": 2, "size": 4},
     )
-    note = TextAreaField(
-        "Note for the shops", description="Optional.", render_kw={"rows": 3, "maxlength": NOTE_MAX}
-    )
+    note = TextAreaField("Note for the shops", description="Optional.", render_kw={"rows": 3, "maxlength": NOTE_MAX})
 
     def address(self) -> dict[str, str | None]:
         values = {name: (self[name].data or "").strip() for name in ADDRESS}

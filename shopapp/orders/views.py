@@ -98,22 +98,29 @@ def cart() -> ResponseReturnValue:
 
 def _cart_page(view: Any, errors: dict[int, str] | None = None, status: int = 200) -> ResponseReturnValue:
     return render(
-        "orders/cart.html", "orders/_cart.html", http_status=status, cart=view, errors=errors or {}, oob=wants_fragment()
+        "orders/cart.html",
+        "orders/_cart.html",
+        http_status=status,
+        cart=view,
+        errors=errors or {},
+        oob=wants_fragment(),
     )
 
 
 @bp.post("/cart/add")
 @page_write
 def add() -> ResponseReturnValue:
-    """"Add to cart": back to the page it was on (with a message), or for htmx a status line and the header's
+    """ "Add to cart": back to the page it was on (with a message), or for htmx a status line and the header's
     new count in place."""
     form = AddToCartForm()
     back = local_target(form.next.data) or url_for("orders.cart")
     if not form.validate_on_submit():
         message = "Choose a quantity from 1 to 99."
         return _added(None, message, back, 422)
-    product_id, quantity = form.product_id.data, form.quantity.data
-    done = attempt(lambda: carts.add(_holder(create=True), product_id, quantity), (*REFUSALS, NotFound))
+    product_id, quantity = int(form.data["product_id"]), int(form.data["quantity"])
+    holder = _holder(create=True)
+    assert holder is not None
+    done = attempt(lambda: carts.add(holder, product_id, quantity), (*REFUSALS, NotFound))
     if done.error is not None:
         status = 404 if isinstance(done.error, NotFound) else done.error.status
         message = "This product is no longer sold." if status == 404 else _sentence(done.error.message)
@@ -142,7 +149,7 @@ def set_quantity(product_id: int) -> ResponseReturnValue:
     holder = _holder()
     if holder is None:
         return redirect(url_for("orders.cart"))
-    quantity = form.quantity.data
+    quantity = int(form.data["quantity"])
     done = attempt(lambda: carts.set_quantity(holder, product_id, quantity), (*REFUSALS, NotFound))
     if done.error is not None:
         status = 409 if isinstance(done.error, NotFound) else done.error.status
@@ -151,7 +158,8 @@ def set_quantity(product_id: int) -> ResponseReturnValue:
     if not wants_fragment():
         flash("Your cart is updated.", "success")
         return redirect(url_for("orders.cart"))
-    g.cart_count = done.value.item_count  # type: ignore[union-attr]
+    assert done.value is not None
+    g.cart_count = done.value.item_count
     return _cart_page(done.value)
 
 
@@ -275,9 +283,7 @@ def confirmation(checkout_id: int) -> ResponseReturnValue:
     """The orders one checkout placed, for its buyer only (anyone else: 404)."""
     orders = list(
         db.session.scalars(
-            select(Order)
-            .where(Order.checkout_id == checkout_id, Order.buyer_id == current_user.id)
-            .order_by(Order.id)
+            select(Order).where(Order.checkout_id == checkout_id, Order.buyer_id == current_user.id).order_by(Order.id)
         )
     )
     if not orders:
@@ -298,9 +304,7 @@ def my_orders() -> ResponseReturnValue:
     page = services.list_buyer_orders(
         current_user, status=status, page=requested_page(ORDERS_PER_PAGE), per_page=ORDERS_PER_PAGE
     )
-    return render(
-        "orders/my_orders.html", "orders/_my_orders.html", page=page, status=status, statuses=STATUS_LABELS
-    )
+    return render("orders/my_orders.html", "orders/_my_orders.html", page=page, status=status, statuses=STATUS_LABELS)
 
 
 def _my_order(order_id: int) -> Order:

@@ -25,7 +25,7 @@ from shopapp.mail.models import OutboxMail
 from shopapp.orders.models import Order
 from shopapp.products import services as products
 from tests.conftest import DEFAULT_PASSWORD
-from tests.pages.conftest import HTMX, Auth, csrf_token, post, text
+from tests.pages.conftest import HTMX, Auth, post, text
 
 ADDRESS = {
     "name": "Cat Customer",
@@ -198,9 +198,7 @@ def _place_form(review: TestResponse) -> dict[str, str]:
 def _orders_of(app: Flask, email: str) -> list[Order]:
     with app.app_context():
         return list(
-            db.session.scalars(
-                select(Order).join(Order.buyer).where(Order.buyer_email == email).order_by(Order.id)
-            )
+            db.session.scalars(select(Order).join(Order.buyer).where(Order.buyer_email == email).order_by(Order.id))
         )
 
 
@@ -208,7 +206,9 @@ def test_checkout_needs_an_account_and_comes_back_after_login(client, auth, cust
     add(client, two_shops["lamp"])
     response = client.get("/checkout")
     assert response.status_code == 302 and response.headers["Location"] == "/login?next=/checkout"
-    login = post(client, "/login?next=/checkout", {"email": customer.email, "password": DEFAULT_PASSWORD, "next": "/checkout"})
+    login = post(
+        client, "/login?next=/checkout", {"email": customer.email, "password": DEFAULT_PASSWORD, "next": "/checkout"}
+    )
     assert login.headers["Location"] == "/checkout"
     page = text(client.get("/checkout"))
     assert 'value="Cat Customer"' in page  # the account's name to start with
@@ -398,5 +398,7 @@ def test_the_shop_form_sets_the_shipping_fee(client, owner, make_shop, fresh):
     assert 'name="shipping_fee"' in page and 'value="0.00"' in page
     refused = post(client, f"/dashboard/shops/{shop.id}/edit", {"name": "", "shipping_fee": "-1"})
     assert refused.status_code == 422 and text(refused).count('class="field-error"') == 2
-    assert post(client, f"/dashboard/shops/{shop.id}/edit", {"name": "Fee Shop", "shipping_fee": "3.5"}).status_code == 302
+    assert (
+        post(client, f"/dashboard/shops/{shop.id}/edit", {"name": "Fee Shop", "shipping_fee": "3.5"}).status_code == 302
+    )
     assert fresh(Shop, shop.id).shipping_fee == Decimal("3.50")
