@@ -26,6 +26,14 @@ from shopapp.shops.services import get_owned_shop
 bp = Blueprint("orders_manage", __name__, url_prefix="/dashboard")
 require_login(bp)
 
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Buyers' names and addresses: no browser or proxy keeps a copy."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 PER_PAGE = 25
 # Each transition: its service, the button's label, what it says once done.
 TRANSITIONS: dict[str, tuple[Callable[..., Order], str, str]] = {
@@ -71,7 +79,7 @@ def export_csv(shop_id: int) -> ResponseReturnValue:
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

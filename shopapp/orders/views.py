@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +31,14 @@ from shopapp.orders.forms import ADDRESS, AddressForm, AddToCartForm, CancelForm
 from shopapp.orders.models import Order
 
 bp = Blueprint("orders", __name__)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Carts, checkouts and orders are one person's: no browser or proxy keeps a copy."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
 
 ORDERS_PER_PAGE = 20
 STATUS_LABELS = {

@@ -294,7 +294,7 @@ def test_confirmation_and_order_pages_are_private(app, client, auth, customer, t
     placed = post(client, "/checkout/place", _place_form(_review(client)))
     confirmation = placed.headers["Location"]
     order = _orders_of(app, customer.email)[0]
-    assert client.get(confirmation).headers.get("Cache-Control", "") != "public"
+    assert client.get(confirmation).headers["Cache-Control"] == "private, no-store"
 
     other = app.test_client()
     Auth(other).login(make_user(email="eve@example.com"))
