@@ -156,6 +156,9 @@ def test_an_order_is_private_to_its_buyer_and_its_shops_owner(api, buyer, shops,
     assert_problem(api.get(f"/orders/{order['id']}"), 401)
     assert_problem(api.get(f"/shops/{mug.shop_id}/orders", as_=owner_b), 403)
     assert_problem(api.get("/shops/999999/orders", as_=owner_b), 404)
+    assert api.delete(f"/shops/{mug.shop_id}", as_=owner_a).status_code == 204
+    assert_problem(api.get(f"/shops/{mug.shop_id}/orders", as_=owner_a), 404)  # a deleted shop's list is gone
+    assert api.get(f"/orders/{order['id']}", as_=owner_a).status_code == 200  # its orders stay readable
     assert api.get("/users/me/orders", as_=owner_b).get_json()["items"] == []
 
 
@@ -284,3 +287,22 @@ def test_lists_newest_first_with_filters(api, buyer, make_user, make_product):
 def test_shop_gets_shipping_fee_in_the_api(api, owner):
     shop = api.post("/shops", as_=owner, json={"name": "Fees", "shipping_fee": 3}).get_json()
     assert shop["shipping_fee"] == "3.00"
+
+
+def test_order_lists_take_the_same_queries_for_one_order_or_many(api, buyer, make_product, queries):
+    product = make_product(stock=50)
+    owner = product.shop.owner
+
+    def counted(path: str, user) -> int:  # type: ignore[no-untyped-def]
+        token = api.auth(user)
+        queries.clear()
+        assert api.get(path, headers=token).status_code == 200
+        return len(queries)
+
+    _fill(api, buyer, {product: 1})
+    _checkout(api, buyer)
+    one = counted(f"/shops/{product.shop_id}/orders", owner), counted("/users/me/orders", buyer)
+    for _ in range(3):
+        _fill(api, buyer, {product: 1})
+        _checkout(api, buyer)
+    assert (counted(f"/shops/{product.shop_id}/orders", owner), counted("/users/me/orders", buyer)) == one
