@@ -111,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.core.templating import register_template_helpers
     from shopapp.media.manage import bp as media_manage_bp
     from shopapp.media.views import bp as media_bp
+    from shopapp.orders.manage import bp as orders_manage_bp
+    from shopapp.orders.views import bp as orders_bp
     from shopapp.products.manage import bp as products_manage_bp
     from shopapp.shops.manage import bp as shops_manage_bp
 
@@ -125,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
         products_manage_bp,
         categories_manage_bp,
         media_manage_bp,
+        orders_bp,
+        orders_manage_bp,
     ):
         app.register_blueprint(blueprint)
     register_api(app)

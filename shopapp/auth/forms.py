@@ -15,6 +15,7 @@ class RegisterForm(CheckedForm):
     name = StringField("Name", validators=[InputRequired()], render_kw={"autocomplete": "name"})
     email = EmailField("Email", validators=[InputRequired()], render_kw={"autocomplete": "email"})
     password = PasswordField("Password", validators=[InputRequired()], render_kw={"autocomplete": "new-password"})
+    next = HiddenField()  # where to go once registered (checkout, for a customer with a cart)
     submit = SubmitField("Create account")
 
 

@@ -12,8 +12,10 @@ from shopapp.auth import services
 from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from shopapp.auth.models import User
 from shopapp.auth.throttle import Throttled
+from shopapp.core.cache.visitors import CART
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.core.forms import REFUSALS, attempt, page_write, refused_status, submit
+from shopapp.orders import carts
 
 bp = Blueprint("auth", __name__)
 
@@ -37,25 +39,31 @@ def local_target(target: str | None) -> str | None:
 def _start_session(user: User, *, remember: bool = False) -> None:
     """Log ``user`` in on a fresh session: nothing planted before login survives, the CSRF token included.
 
+    The one thing carried over is what the visitor put in their cart: the anonymous cart (its token in the
+    session) merges into the account's, quantities added and capped at stock; the edge commits it with the rest.
+
     ``remember`` adds Flask-Login's remember cookie (``REMEMBER_COOKIE_DURATION``, 30 days at most); it
     carries the same ``"id:version"`` as the session, so logging out anywhere ends it too.
     """
+    token = session.get(CART)
     session.clear()
+    if isinstance(token, str) and token:
+        carts.merge_into_account(token, user)
     login_user(user, remember=remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @page_write
 def register() -> ResponseReturnValue:
+    form = RegisterForm(next=request.args.get("next", ""))
     if current_user.is_authenticated:
-        return redirect(url_for(DEFAULT_PAGE))
-    form = RegisterForm()
+        return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     if form.validate_on_submit():
         done = submit(form, lambda: services.register(form.email.data, form.password.data, form.name.data))
         if done.ok:
             _start_session(done.value)
             flash(f"Welcome, {done.value.name}! Your account is ready.", "success")
-            return redirect(url_for(DEFAULT_PAGE))
+            return redirect(local_target(form.next.data) or url_for(DEFAULT_PAGE))
     return render_template("auth/register.html", form=form), refused_status()
 
 

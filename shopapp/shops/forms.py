@@ -18,6 +18,12 @@ class ShopForm(CheckedForm):
     address = TextAreaField("Address", render_kw={"rows": 2, "autocomplete": "street-address"})
     email = EmailField("Email", render_kw={"autocomplete": "email"})
     phone = StringField("Phone", render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    shipping_fee = StringField(
+        "Shipping fee",
+        default="0.00",
+        description="Added once to each order from this shop; blank keeps it as it is (0.00 for a new shop).",
+        render_kw={"inputmode": "decimal"},
+    )
     is_active = BooleanField("Active", default=True, description="Inactive shops are hidden from customers.")
 
     def changes(self) -> dict[str, Any]:
@@ -28,4 +34,5 @@ class ShopForm(CheckedForm):
             "email": self.email.data or "",
             "phone": self.phone.data or "",
             "is_active": self.is_active.data,
+            **({"shipping_fee": fee} if (fee := (self.shipping_fee.data or "").strip()) else {}),
         }

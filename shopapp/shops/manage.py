@@ -10,6 +10,7 @@ from shopapp.auth.sessions import require_login
 from shopapp.core.forms import page_write, refused_status, submit
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID
+from shopapp.orders import services as orders
 from shopapp.shops import services
 from shopapp.shops.forms import ShopForm
 
@@ -19,7 +20,9 @@ require_login(bp)
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("shops/manage/index.html", shops=services.list_own_shops(current_user))
+    shops = services.list_own_shops(current_user)
+    counts = {shop.id: orders.status_counts(current_user, shop.id) for shop in shops}
+    return render_template("shops/manage/index.html", shops=shops, order_counts=counts)
 
 
 @bp.get("/shops/deleted")

@@ -18,9 +18,12 @@ from shopapp.auth.models import User
 from shopapp.categories.models import Category
 from shopapp.extensions import db
 from shopapp.media import services as media
+from shopapp.orders import carts
+from shopapp.orders import services as orders
+from shopapp.orders.models import Order
 from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
-from tests.conftest import DEFAULT_PASSWORD, World
+from tests.conftest import DEFAULT_PASSWORD, World, loaded
 from tests.media.files import webp
 from tests.pages.conftest import HTMX, Auth, csrf_token
 
@@ -81,6 +84,7 @@ _FRESH = itertools.count(1)  # category names are unique across the whole tree
 ID = "<int:{}>"  # core/routing.py: ids_in_range 404s the ids no row can have
 SHOP, PRODUCT, CATEGORY, IMAGE = (ID.format(n) for n in ("shop_id", "product_id", "category_id", "image_id"))
 DETAIL, SLUG = ID.format("ident"), ID.format("ident") + "-<slug>"
+ORDER = ID.format("order_id")
 
 CASES: dict[tuple[str, str], Case] = {
     # Public pages: the same for everyone.
@@ -191,10 +195,42 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/categories/{CATEGORY}/delete", "POST"): mine(
         lambda w: f"/dashboard/categories/{w.category.id}/delete", 302, target=lambda w: w.category
     ),
+    # Carts: everyone has one (an anonymous visitor's kept with the session), each their own.
+    ("/cart", "GET"): public(lambda w: "/cart"),
+    ("/cart/add", "POST"): Case(lambda w: "/cart/add", 302, 302, 302, 302, lambda w: {"product_id": w.product.id}),
+    (f"/cart/items/{PRODUCT}", "POST"): Case(
+        lambda w: f"/cart/items/{w.product.id}", 302, 302, 302, 302, lambda w: {"quantity": "1"}
+    ),
+    (f"/cart/items/{PRODUCT}/remove", "POST"): Case(lambda w: f"/cart/items/{w.product.id}/remove", 302, 302, 302, 302),
+    # Checkout needs an account (an empty cart goes back to the cart page); C placed ``w.order`` at A's shop.
+    ("/checkout", "GET"): anyone_signed_in(lambda w: "/checkout", 302),
+    ("/checkout", "POST"): anyone_signed_in(lambda w: "/checkout", 302, lambda w: {"name": "N"}),
+    ("/checkout/place", "POST"): anyone_signed_in(lambda w: "/checkout/place", 302),
+    (f"/checkout/{ID.format('checkout_id')}/confirmation", "GET"): Case(
+        lambda w: f"/checkout/{w.order.checkout_id}/confirmation", 404, 404, 200
+    ),
+    ("/account/orders", "GET"): anyone_signed_in(lambda w: "/account/orders", 200),
+    (f"/account/orders/{ORDER}", "GET"): Case(lambda w: f"/account/orders/{w.order.id}", 404, 404, 200),
+    (f"/account/orders/{ORDER}/cancel", "POST"): Case(
+        lambda w: f"/account/orders/{w.order.id}/cancel", 404, 404, 302, target=lambda w: w.order
+    ),
+    # A's shop's orders: the owner's dashboard; the buyer (C) reads theirs under /account/orders.
+    (f"/dashboard/shops/{SHOP}/orders", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/orders", 200),
+    (f"/dashboard/shops/{SHOP}/orders.csv", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/orders.csv", 200),
+    (f"/dashboard/orders/{ORDER}", "GET"): mine(lambda w: f"/dashboard/orders/{w.order.id}", 200),
+    (f"/dashboard/orders/{ORDER}/<action>", "POST"): mine(
+        lambda w: f"/dashboard/orders/{w.order.id}/mark_paid", 302, target=lambda w: w.order
+    ),
 }
 
 # Anonymous requests to these end somewhere other than the login page, by design.
-N_NOT_TO_LOGIN = {("/logout", "POST"), ("/register", "POST")}
+N_NOT_TO_LOGIN = {
+    ("/logout", "POST"),
+    ("/register", "POST"),
+    ("/cart/add", "POST"),
+    (f"/cart/items/{PRODUCT}", "POST"),
+    (f"/cart/items/{PRODUCT}/remove", "POST"),
+}
 
 
 def _html_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -215,17 +251,24 @@ def test_every_html_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def world(make_world, make_user) -> World:  # type: ignore[no-untyped-def]
+def world(app, make_world, make_user) -> World:  # type: ignore[no-untyped-def]
     """A's, with a second image (so "move" has somewhere to go); B's shop and product; C, a customer."""
     world = make_world(make_user(email="a@example.com", name="Ann Owner"), images=2)
     bob = make_user(email="b@example.com", name="Bob Other")
     make_world(bob, shop="B's shop", product="B's mug", category=None, images=0, deleted=False)
-    make_user(email="c@example.com", name="Cat Customer")
+    cat = make_user(email="c@example.com", name="Cat Customer")
+    with app.app_context():  # C bought A's product: one order at A's shop
+        carts.add(carts.holder_for(cat, None), world.product.id, 1)
+        address = {"name": "Cat", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+        placed = orders.checkout(cat, {"shipping_address": address})
+        db.session.commit()
+        world.order = loaded(placed.orders[0])  # type: ignore[attr-defined]
+        world.product = loaded(db.session.get(Product, world.product.id), "shop.owner")  # its stock and version
     return world
 
 
 def _row_counts(row_count) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {model.__name__: row_count(model) for model in (User, Shop, Product, Category, ProductImage)}
+    return {model.__name__: row_count(model) for model in (User, Shop, Product, Category, ProductImage, Order)}
 
 
 def _login(app, actor: str):  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 Only anonymous reads are served from it or stored: GET or HEAD, no ``Authorization`` header, nobody
 signed in (Flask-Login's ``current_user``, which also reads a remember-me cookie; for a visitor with no
-login in the session it costs no query), and no flash message waiting in the session. Copies are keyed
+login in the session it costs no query), no cart in the session (the header shows its item count, one
+visitor's own) and no flash message waiting in the session. Copies are keyed
 by scheme, host, path, query string and whether htmx asked for a fragment: the only parts of a request
 the cached views read.
 """
@@ -18,12 +19,14 @@ from shopapp.core.htmx import wants_fragment
 
 # Where Flask keeps flash messages until a page shows them (it has no way to look without taking them).
 _FLASHES = "_flashes"
+# Where shopapp/orders/views.py keeps an anonymous visitor's cart token (``carts.Holder.token``).
+CART = "cart"
 
 
 def anonymous_read() -> bool:
     if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
         return False
-    return _FLASHES not in session and not current_user.is_authenticated
+    return _FLASHES not in session and CART not in session and not current_user.is_authenticated
 
 
 def key() -> str:
