@@ -96,6 +96,7 @@ def register_extensions(app: Flask) -> None:
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
     from shopapp.mail import models  # noqa: F401  the outbox's table
+    from shopapp.orders import models as _orders  # noqa: F401  carts and orders
 
 
 def register_blueprints(app: Flask) -> None:

@@ -97,6 +97,7 @@ class ShopCreate(RequestModel):
     address: Address = None
     email: OptionalEmail = None  # type: ignore[assignment]
     phone: Phone = None
+    shipping_fee: PriceIn = None  # type: ignore[assignment]  # added to each order of the shop; default 0.00
 
 
 @every_field_optional
@@ -229,6 +230,7 @@ class ShopOut(ResponseModel):
     email: str
     phone: str
     is_active: bool
+    shipping_fee: PriceOut
     created_at: Timestamp
     updated_at: Timestamp
 

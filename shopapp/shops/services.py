@@ -28,6 +28,7 @@ FIELDS: validation.Rules = {
     "email": validation.optional_email,
     "phone": validation.phone,
     "is_active": lambda v: validation.boolean(v, "is_active"),
+    "shipping_fee": lambda v: validation.price(v, "shipping_fee"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.api.conftest import assert_problem
 
 SHOP_FIELDS = {
-    "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active",
+    "id", "owner_id", "name", "slug", "description", "address", "email", "phone", "is_active", "shipping_fee",
     "created_at", "updated_at",
 }  # fmt: skip
 
@@ -109,3 +109,13 @@ def test_other_users_cannot_touch_a_shop(api, owner, other, make_shop, snapshot)
     assert snapshot(shop) == before
     api.delete(f"/shops/{shop.id}", as_=owner)
     assert_problem(api.post(f"/shops/{shop.id}/restore", as_=other), 404)  # they cannot even see it now
+
+
+def test_shipping_fee_is_a_price_default_zero(api, owner):
+    created = api.post("/shops", as_=owner, json={"name": "Fees"}).get_json()
+    assert created["shipping_fee"] == "0.00"
+    response = api.patch(f"/shops/{created['id']}", as_=owner, json={"shipping_fee": "4.5"})
+    assert response.status_code == 200 and response.get_json()["shipping_fee"] == "4.50"
+    assert api.get(f"/shops/{created['id']}").get_json()["shipping_fee"] == "4.50"
+    for bad in ("-1", "1.234", True, "abc"):
+        assert_problem(api.patch(f"/shops/{created['id']}", as_=owner, json={"shipping_fee": bad}), 422, "shipping_fee")

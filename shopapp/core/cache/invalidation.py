@@ -4,7 +4,8 @@ The generation is bumped before the commit (so no process serves an old copy onc
 visible, even through a Redis write stall: ``SharedCache.bump_before_commit``) and after it (for copies
 a reader made from the old rows in between). Writes to tables no cached answer reads do not count:
 accounts (registrations, logouts and password changes are frequent, and the catalog shows no account's
-data; its rows name an owner only by id, which never changes) and the mail outbox.
+data; its rows name an owner only by id, which never changes), the mail outbox, and carts and orders (no cached
+answer shows one; a checkout still ends the copies, as it changes products' stock).
 """
 
 from __future__ import annotations
@@ -19,7 +20,20 @@ from sqlalchemy.orm import Session as OrmSession
 
 from shopapp.core.cache.store import EXTENSION, SharedCache
 
-PRIVATE_TABLES = frozenset({"users", "mail_outbox"})
+PRIVATE_TABLES = frozenset(
+    {
+        "users",
+        "mail_outbox",
+        # Carts and orders: no cached answer shows them (a checkout still counts: it takes products' stock).
+        "carts",
+        "cart_items",
+        "checkouts",
+        "orders",
+        "order_items",
+        "order_events",
+        "saved_addresses",
+    }
+)
 _WRITTEN = "shopapp.cache.written"
 
 
