@@ -116,15 +116,16 @@ def gunicorn_process(app: str, env: dict[str, str], connections: int):  # type: 
         proc.wait(timeout=30)
 
 
-def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+def wrk(url: str, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     """Load ``url`` after a 2 s warm-up run (connection pools filled, code paths warm)."""
-    _load(url, WARM_UP_S, connections)
-    return _load(url, duration, connections)
+    _load(url, WARM_UP_S, connections, headers)
+    return _load(url, duration, connections, headers)
 
 
-def _load(url: str, duration: int, connections: int) -> dict[str, float]:
+def _load(url: str, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
         check=True,
         capture_output=True,
         text=True,
