@@ -630,14 +630,16 @@ def measure(size: int, buyers: int, duration: int, shops: int, per_shop: int) ->
     return Results(size, buyers, duration, bare_before, bare_after, checkout, cart_page, cart_api, problems)
 
 
-def cpu_line(label: str, phase: Phase) -> str:
+def cpu_line(label: str, phase: Phase, kind: str) -> str:
+    """CPU seconds of the phase by whom, and the app's and database's CPU per unit of ``kind``."""
     c = phase.cpu
     ours = c["client"] + c["app"] + c["database"]
     others = max(0.0, c["machine"] - ours)
-    cores = f"{c['machine'] / phase.seconds:.2f} of {os.cpu_count()} cores busy"
+    units = len(phase.latencies.get(kind, [])) or 1
     return (
-        f"  {label:<28} client {c['client']:5.1f}  app {c['app']:5.1f}  database {c['database']:5.1f}  "
-        f"other programs {others:5.1f}  ({cores})"
+        f"  {label:<20} client {c['client']:5.1f}  app {c['app']:5.1f}  database {c['database']:5.1f}  "
+        f"other programs {others:5.1f}  ({c['machine'] / phase.seconds:.2f} of {os.cpu_count()} cores busy; "
+        f"app {c['app'] / units * 1000:.2f} + database {c['database'] / units * 1000:.2f} ms CPU per {kind})"
     )
 
 
@@ -699,12 +701,12 @@ def report(r: Results) -> bool:
             target = f">= {CART_PAGE_TARGET}: {verdict(ratio >= CART_PAGE_TARGET)}"
             print(line("GET /cart (one customer's session)", f["rps"], f["p50"], f["p99"], ratio, target))
     print("CPU seconds per measured phase (client = this load generator):")
-    print(cpu_line("bare app (before)", r.bare_before))
-    print(cpu_line("checkout", c))
-    print(cpu_line("GET /api/v1/cart", r.cart_api))
+    print(cpu_line("bare app (before)", r.bare_before, "GET /"))
+    print(cpu_line("checkout", c, "sequence"))
+    print(cpu_line("GET /api/v1/cart", r.cart_api, "cart api"))
     if r.cart_page is not None:
-        print(cpu_line("GET /cart", r.cart_page))
-    print(cpu_line("bare app (after)", r.bare_after))
+        print(cpu_line("GET /cart", r.cart_page, "cart page"))
+    print(cpu_line("bare app (after)", r.bare_after, "GET /"))
     phases = [r.bare_before, c, r.cart_api, r.bare_after] + ([r.cart_page] if r.cart_page else [])
     errors: Counter[str] = Counter()
     for phase in phases:
