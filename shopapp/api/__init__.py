@@ -23,4 +23,4 @@ def register_api(app: Flask) -> None:
 
 
 # The modules below add their routes and handlers to ``bp``.
-from shopapp.api import categories, errors, openapi, products, shops, users  # noqa: E402, F401
+from shopapp.api import carts, categories, errors, openapi, orders, products, shops, users  # noqa: E402, F401

@@ -19,6 +19,8 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StrictStr,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
@@ -27,6 +29,7 @@ from shopapp.api import patterns
 from shopapp.api.patterns import Pattern
 from shopapp.core import validation
 from shopapp.core.errors import Invalid
+from shopapp.orders.countries import COUNTRY_CODES
 from shopapp.products.models import MAX_PRICE, MAX_STOCK
 
 ID_MAX = validation.ID_MAX
@@ -263,6 +266,63 @@ Password = TextField(  # validation.password checks both lengths itself, in its 
     maxLength=validation.PASSWORD_MAX,
     description=f"{validation.PASSWORD_MIN} to {validation.PASSWORD_MAX} characters.",
 )
+
+
+def nullable(field: Any, description: str = "") -> Any:
+    """``field`` or JSON ``null`` (which reads as "none", like leaving the field out): one validator rather than a
+    union, so that an error names the field, not a union arm."""
+    adapter: TypeAdapter[Any] = TypeAdapter(field)
+    schema = adapter.json_schema()
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return adapter.validate_python(value, strict=True)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            raise _error("must be a string" if error["type"] == "string_type" else error["msg"]) from None
+
+    json_schema: dict[str, Any] = {"anyOf": [schema, {"type": "null"}]}
+    if description:
+        json_schema["description"] = description
+    return Annotated[Any, PlainValidator(check), WithJsonSchema(json_schema)]
+
+
+def _country_pattern() -> Pattern:
+    """Every code ISO 3166-1 assigns, in any case: ``[Aa][DdEe...]|...`` (JSON Schema patterns have no flags)."""
+    by_first: dict[str, list[str]] = {}
+    for code in sorted(COUNTRY_CODES):
+        by_first.setdefault(code[0], []).append(code[1])
+    either = "".join
+    groups = [
+        f"[{first}{first.lower()}][{either(c + c.lower() for c in seconds)}]" for first, seconds in by_first.items()
+    ]
+    return Pattern(f"^(?:{'|'.join(groups)})$")
+
+
+COUNTRY = _country_pattern()
+_COUNTRY_MESSAGE = "must be an ISO 3166-1 alpha-2 country code, such as FR or DE"
+
+
+def _country(value: str) -> str:
+    if not COUNTRY.matches(value):
+        raise _error(_COUNTRY_MESSAGE)
+    return value
+
+
+Country = Annotated[
+    StrictStr,
+    AfterValidator(_country),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": COUNTRY.source,
+            "description": "An ISO 3166-1 alpha-2 code (FR, DE...) in any case; returned in upper case.",
+            "examples": ["FR"],
+        }
+    ),
+]
 
 
 # --- query string types --------------------------------------------------------------------------

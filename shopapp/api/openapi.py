@@ -36,7 +36,8 @@ _DESCRIPTIONS = {
     401: "No, malformed, expired or revoked access token.",
     403: "The caller can see the resource but does not own it.",
     404: "No such resource, or not visible to the caller.",
-    409: "Conflicts with existing data (a duplicate, or still in use), or restores something not deleted.",
+    409: "Conflicts with existing data (a duplicate, or still in use), or restores something not deleted; for carts"
+    " and orders: not enough stock, a changed total, or a step the order's status does not allow.",
     412: "If-Match was given and is stale; nothing was written.",
     413: "The body is too large.",
     415: "The body is not of the media type the operation takes.",
@@ -157,7 +158,7 @@ def _operation(op: Operation, method: str) -> dict[str, Any]:
         "responses": {str(op.status): _success(op), **_errors(op)},
     }
     if op.body is not None:
-        spec["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(op.body)}}}
+        spec["requestBody"] = {"required": op.body_required, "content": {JSON: {"schema": _ref(op.body)}}}
     if op.images:
         spec["requestBody"] = {"required": True, "content": {"multipart/form-data": _upload_schema(op.images)}}
     # Every operation says who may call it; none means anyone (a token sent anyway is still checked).
@@ -207,6 +208,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
         params.append({**param, "description": description} if description else param)
     if 412 in op.errors:
         params.append(_IF_MATCH)
+    params.extend(op.headers)
     return params
 
 

@@ -65,6 +65,8 @@ class Operation:
     errors: tuple[int, ...]
     etag: bool
     images: int = 0
+    body_required: bool = True
+    headers: tuple[dict[str, Any], ...] = ()  # header parameters the view reads, as OpenAPI parameter objects
     description: str = ""  # the view's docstring: what the schemas cannot say (rules, refusals)
     module: str = ""  # the view's module, whose docstring describes the operation's tag
 
@@ -87,6 +89,8 @@ def operation(
     etag: Callable[[Any], str] | None = None,
     images: int = 0,
     rules: validation.Rules | None = None,
+    body_required: bool = True,
+    headers: tuple[dict[str, Any], ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Register ``view`` under ``rule``; it gets ``body``, ``query`` and ``user`` keyword arguments as declared
     (``query`` only for a model other than ``NoQuery``; unknown query parameters are refused either way).
@@ -97,6 +101,8 @@ def operation(
     anonymous callers answers them from the shared cache (core/cache/). ``rules`` are the service's rules of
     the body's fields: when some field is not even of the right type, the others are checked by them too, so
     that one 422 lists every problem (the service checks them all, and more, once the types are right).
+    ``body_required=False``: a request without a body reads as ``{}`` (every field of ``body`` optional).
+    ``headers`` are the request headers the view reads, documented as header parameters.
     """
     success = status or (200 if response is not None else 204)
 
@@ -113,7 +119,8 @@ def operation(
             if query is not NoQuery:
                 kwargs["query"] = parsed_query
             if body is not None:
-                kwargs["body"] = _parse(body, _json_body(), rules)
+                empty = not body_required and not request.content_length and not request.mimetype
+                kwargs["body"] = _parse(body, {} if empty else _json_body(), rules)
             if images:
                 kwargs["uploads"] = _image_uploads(images)
             result = view(**kwargs)
@@ -140,6 +147,8 @@ def operation(
                 errors=errors,
                 etag=etag is not None,
                 images=images,
+                body_required=body_required,
+                headers=headers,
                 description=inspect.getdoc(view) or "",
                 module=view.__module__,
             )

@@ -26,8 +26,10 @@ from pydantic import (
 from shopapp.api.fields import (
     Address,
     BodyId,
+    Country,
     Description,
     Email,
+    JsonInt,
     JsonStr,
     Name,
     NullableBodyId,
@@ -46,12 +48,16 @@ from shopapp.api.fields import (
     StockDelta,
     Text,
     Timestamp,
+    nullable,
 )
 from shopapp.catalog.query import SORTS
 from shopapp.core.db import STATUSES
 from shopapp.core.pagination import DEFAULT_PER_PAGE, EXACT_TOTAL_UP_TO, MAX_PER_PAGE, MAX_ROWS_DEEP
 from shopapp.media.services import image_urls
-from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, ProductImage
+from shopapp.orders.carts import CartLine, CartView
+from shopapp.orders.models import MAX_QUANTITY, NOTE_MAX, ORDER_STATUSES, Order
+from shopapp.orders.services import TRACKING_MAX
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
 
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:
@@ -359,3 +365,170 @@ class Problem(BaseModel):
 
 class OwnShopsQuery(PageQuery):
     status: Annotated[QueryChoice(STATUSES), Field(description="Default: active and inactive, not deleted.")] = None
+
+
+# --- carts, checkout and orders --------------------------------------------------------------------
+
+
+class CartItemIn(RequestModel):
+    quantity: Annotated[
+        JsonInt(0, MAX_QUANTITY),
+        Field(description=f"1 to {MAX_QUANTITY}; 0 takes the product out of the cart. 409 beyond its stock."),
+    ]
+
+
+class AddressIn(RequestModel):
+    name: Name
+    line1: Name
+    line2: nullable(Name, "Optional; null or left out for none.") = None
+    city: Name
+    postal_code: Name
+    country: Country
+
+
+class CheckoutIn(RequestModel):
+    shipping_address: AddressIn
+    note: nullable(Text(NOTE_MAX), "For the shops; null or left out for none.") = None
+    expected_total: nullable(
+        PriceIn,
+        "The total the buyer was shown (the items plus each shop's shipping fee): if the cart's total differs, the"
+        " answer is 409 and nothing is placed.",
+    ) = None
+
+
+class CancelIn(RequestModel):
+    reason: nullable(Text(NOTE_MAX), "Why; the buyer's mail says it.") = None
+
+
+class ShipIn(RequestModel):
+    tracking_number: nullable(Text(TRACKING_MAX), "Sent to the buyer with the shipping mail.") = None
+
+
+class OrderListQuery(PageQuery):
+    status: QueryChoice(ORDER_STATUSES) = None
+
+
+class ShopOrderListQuery(OrderListQuery):
+    q: Annotated[
+        QueryText, Field(description="An order number (exactly, in any case) or part of the buyer's email.")
+    ] = None  # type: ignore[assignment]
+
+
+class CartProductOut(ResponseModel):
+    id: int
+    name: str
+    slug: str
+    shop: ShopRef
+    image: Annotated[ImageOut | None, Field(description="The primary image (position 0), if any.")]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_product(cls, data: Any) -> Any:
+        if isinstance(data, Product):
+            image = data.images[0] if data.images else None
+            return {"id": data.id, "name": data.name, "slug": data.slug, "shop": data.shop, "image": image}
+        return data
+
+
+class CartItemOut(ResponseModel):
+    product: CartProductOut
+    quantity: int
+    unit_price: Annotated[PriceOut, Field(description="The product's current price.")]
+    line_total: PriceOut
+    available: Annotated[
+        bool, Field(description="False when the product left the catalog or its stock is below the quantity.")
+    ]
+
+
+class CartOut(ResponseModel):
+    items: list[CartItemOut]
+    item_count: Annotated[int, Field(description="Units in the cart: the sum of the quantities.")]
+    subtotal: Annotated[PriceOut, Field(description="Every line's total, available or not; no shipping fees.")]
+    currency: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_view(cls, data: Any) -> Any:
+        if isinstance(data, CartView):
+            return {
+                "items": [_cart_item(line) for line in data.lines],
+                "item_count": data.item_count,
+                "subtotal": data.subtotal,
+                "currency": data.currency,
+            }
+        return data
+
+
+def _cart_item(line: CartLine) -> dict[str, Any]:
+    return {
+        "product": line.product,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "line_total": line.line_total,
+        "available": line.available,
+    }
+
+
+class BuyerOut(ResponseModel):
+    id: int
+    name: str
+    email: str
+
+
+class AddressOut(ResponseModel):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+
+
+class OrderItemOut(ResponseModel):
+    product_id: int
+    name: str
+    unit_price: PriceOut
+    quantity: int
+    line_total: PriceOut
+
+
+class OrderOut(ResponseModel):
+    """An order as its buyer and its shop's owner see it; the lines and the buyer's details are copies taken
+    when it was placed."""
+
+    id: int
+    number: str
+    status: Literal["placed", "paid", "shipped", "delivered", "cancelled"]
+    shop: ShopRef
+    buyer: BuyerOut
+    items: list[OrderItemOut]
+    subtotal: PriceOut
+    shipping_fee: PriceOut
+    total: PriceOut
+    currency: str
+    shipping_address: AddressOut
+    note: str | None
+    tracking_number: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    paid_at: Timestamp | None
+    shipped_at: Timestamp | None
+    delivered_at: Timestamp | None
+    cancelled_at: Timestamp | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_order(cls, data: Any) -> Any:
+        if isinstance(data, Order):
+            fields = {name: getattr(data, name) for name in cls.model_fields if name != "buyer"}
+            return {**fields, "buyer": {"id": data.buyer_id, "name": data.buyer_name, "email": data.buyer_email}}
+        return data
+
+
+class OrderPage(PageOut):
+    items: list[OrderOut]
+
+
+class CheckoutOut(ResponseModel):
+    orders: Annotated[list[OrderOut], Field(description="One order per shop of the cart.")]
+    total: Annotated[PriceOut, Field(description="What the checkout costs: every order's total.")]

@@ -34,14 +34,19 @@ from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3"))
-# Every check at its defaults (as `schemathesis run --checks all`), but two: an If-Match the document allows
-# (any string) may be stale, and a stale one is 412 by design (RFC 9110 13.1.1), not a refused value; and an
+# Every check at its defaults (as `schemathesis run --checks all`), but three: an If-Match the document allows
+# (any string) may be stale, and a stale one is 412 by design (RFC 9110 13.1.1), not a refused value; an
 # upload with more parts than its images and alt texts can fill is refused before it is read, as too large
-# (413, as the contract has it for a body too large), not 422.
+# (413, as the contract has it for a body too large), not 422; and a checkout of an empty cart is 422 by the
+# contract whatever the body (the cart is state, not a value the document can describe).
 SCHEMATHESIS_CONFIG = f"""
 [[operations]]
 include-operation-id = ["update_product_put", "update_product_patch"]
 checks.positive_data_acceptance.expected-statuses = {json.dumps([*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "412"])}
+
+[[operations]]
+include-operation-id = ["checkout"]
+checks.positive_data_acceptance.expected-statuses = {json.dumps([*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "422"])}
 
 [[operations]]
 include-operation-id = ["upload_image", "upload_images"]
@@ -71,7 +76,7 @@ def test_every_route_is_documented(app, spec):
         if method not in ("HEAD", "OPTIONS")
     }
     assert documented == routes
-    assert len(documented) == 32
+    assert len(documented) == 44
 
 
 def test_security_and_error_responses(spec):
@@ -143,7 +148,8 @@ MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 
 def test_schemathesis_runs_every_check_at_its_defaults(app):
     """As `schemathesis run --checks all` would (max_response_time needs a limit, so it has none); the two
-    exceptions hold only where they apply: 412 for a stale If-Match, 413 for an upload of too many parts."""
+    exceptions hold only where they apply: 412 for a stale If-Match, 413 for an upload of too many parts, 422 for
+    the checkout of an empty cart."""
     schema = schemathesis.openapi.from_wsgi(
         "/api/v1/openapi.json", app, config=SchemathesisConfig.from_str(SCHEMATHESIS_CONFIG)
     )
@@ -154,7 +160,8 @@ def test_schemathesis_runs_every_check_at_its_defaults(app):
         assert [name for name in names if not getattr(checks, name).enabled] == ["max_response_time"]
         spec = openapi_document()["paths"][path][method.lower()]
         stale_if_match = ["412"] if any(p["name"] == "If-Match" for p in spec["parameters"]) else []
-        expected = [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, *stale_if_match]
+        empty_cart = ["422"] if path == "/api/v1/checkout" else []
+        expected = [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, *stale_if_match, *empty_cart]
         assert sorted(checks.positive_data_acceptance.expected_statuses) == sorted(expected), (method, path)
         upload = "multipart/form-data" in spec.get("requestBody", {}).get("content", {})
         expected = [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, *(["413"] if upload else [])]
