@@ -197,7 +197,7 @@ def _sellable(product_id: int) -> Product:
     return product
 
 
-def _put(holder: Holder, product_id: int, quantity: int, *, adding: bool) -> CartView:
+def _put(holder: Holder, product_id: int, quantity: int, *, adding: bool, retried: bool = False) -> CartView:
     validation.bounded_int(quantity, "quantity", 0 if not adding else 1, MAX_QUANTITY)
     if not _has_cart(holder):
         raise ValueError("an anonymous visitor's cart needs a token first (carts.new_token)")
@@ -214,7 +214,15 @@ def _put(holder: Holder, product_id: int, quantity: int, *, adding: bool) -> Car
         left = "none is left" if product.stock == 0 else f"only {product.stock} left"
         raise Conflict(f"{product.name}: {left}.", "quantity")
     if item is None:
-        db.session.add(CartItem(cart_id=cart.id, product_id=product.id, quantity=wanted))
+        try:
+            with db.session.begin_nested():
+                db.session.add(CartItem(cart_id=cart.id, product_id=product.id, quantity=wanted))
+        except IntegrityError:
+            if retried:  # pragma: no cover - a second clash would need a delete racing too
+                raise
+            # A concurrent request of the same holder put the product in first (the INSERT waited for it):
+            # apply this one to the line it made.
+            return _put(holder, product_id, quantity, adding=adding, retried=True)
     else:
         item.quantity = wanted
     cart.updated_at = utcnow()

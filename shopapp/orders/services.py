@@ -214,7 +214,7 @@ def _claim_key(user: User, key: str | None, digest: str) -> Checkout | CheckoutR
         ).one()
         if first.request_hash != digest:
             raise Invalid(KEY_REUSED, "Idempotency-Key") from None
-        orders = list(db.session.scalars(_with_details(select(Order).where(Order.checkout_id == first.id))))
+        orders = list(db.session.scalars(_with_items(select(Order).where(Order.checkout_id == first.id))))
         return CheckoutResult(orders=sorted(orders, key=lambda o: o.id), total=first.total, replayed=True)
     return row
 
@@ -377,12 +377,14 @@ def _mail_placed(user: User, orders: list[Order], total: Decimal, currency: str)
 # --- reading orders ------------------------------------------------------------------------------
 
 
+def _with_items(stmt: Select[Any]) -> Select[Any]:
+    """Orders as a list shows them: with their shop and lines (two queries in all, whatever the page size)."""
+    return stmt.options(joinedload(Order.shop), selectinload(Order.items))
+
+
 def _with_details(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(
-        joinedload(Order.shop),
-        selectinload(Order.items),
-        selectinload(Order.events).joinedload(OrderEvent.actor),
-    )
+    """One order's page: its lines and its history too, with who made each step."""
+    return _with_items(stmt).options(selectinload(Order.events).joinedload(OrderEvent.actor))
 
 
 def _load(order_id: int) -> Order | None:
@@ -415,7 +417,7 @@ def list_buyer_orders(
     stmt = select(Order).where(Order.buyer_id == user.id)
     if status is not None:
         stmt = stmt.where(Order.status == status)
-    return paginate(_with_details(stmt.order_by(Order.created_at.desc(), Order.id.desc())), page, per_page)
+    return paginate(_with_items(stmt.order_by(Order.created_at.desc(), Order.id.desc())), page, per_page)
 
 
 def shop_orders_query(user: User, shop_id: int, status: str | None = None, q: str | None = None) -> Select[Any]:
@@ -443,7 +445,7 @@ def list_shop_orders(
 ) -> Page[Order]:
     """A shop's orders for its owner, newest first; ``q`` is an order number (any case) or part of the buyer's
     email. Forbidden for another owner's live shop, NotFound for one the caller cannot see."""
-    return paginate(_with_details(shop_orders_query(user, shop_id, status, q)), page, per_page)
+    return paginate(_with_items(shop_orders_query(user, shop_id, status, q)), page, per_page)
 
 
 def status_counts(user: User, shop_id: int) -> dict[str, int]:

@@ -86,3 +86,21 @@ def test_carts_are_per_user(api, owner, other, make_world):
     world = make_world(owner)
     api.put(f"/cart/items/{world.product.id}", as_=other, json={"quantity": 2})
     assert api.get("/cart", as_=owner).get_json()["items"] == []
+
+
+def test_cart_writes_keep_the_catalog_copies_and_a_checkout_ends_them(app, client, api, other, make_world):
+    """Carts are private tables for the shared cache; a checkout takes stock, which the catalog shows."""
+    from shopapp.core.cache.store import EXTENSION
+
+    world = make_world(stock=4)
+    cache = app.extensions[EXTENSION]
+    path = f"/api/v1/products/{world.product.id}"
+    assert client.get(path).get_json()["stock"] == 4
+    generation = cache.redis.get(cache.generation_key)
+    api.put(f"/cart/items/{world.product.id}", as_=other, json={"quantity": 3})
+    api.delete("/cart/items/999", as_=other)
+    assert cache.redis.get(cache.generation_key) == generation
+    address = {"name": "A", "line1": "B", "city": "C", "postal_code": "D", "country": "FR"}
+    assert api.post("/checkout", as_=other, json={"shipping_address": address}).status_code == 201
+    assert cache.redis.get(cache.generation_key) != generation
+    assert client.get(path).get_json()["stock"] == 1

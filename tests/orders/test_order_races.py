@@ -120,3 +120,15 @@ def test_a_stale_orm_copy_meets_no_stale_data_error_after_a_concurrent_checkout(
         db.session.commit()
     stored = fresh(Product, product.id)
     assert (stored.name, stored.stock) == ("Renamed", 3)
+
+
+def test_ten_first_puts_of_one_product_into_a_new_cart_at_once(app, make_user, make_product, row_count):
+    """A double click on "add to cart": the cart row and the line are each made once, every request succeeds."""
+    from shopapp.orders.models import Cart, CartItem
+
+    product = make_product(stock=50)
+    buyer = _headers(app, make_user())
+    url = f"/api/v1/cart/items/{product.id}"
+    outcomes = at_once([lambda: app.test_client().put(url, json={"quantity": 2}, headers=buyer).status_code] * 10)
+    assert outcomes == [200] * 10
+    assert row_count(Cart) == 1 and row_count(CartItem) == 1
