@@ -32,7 +32,11 @@ The load client is this process: one thread per connection speaking HTTP/1.1 kee
 (pre-built request bytes, headers parsed only for Content-Length and Set-Cookie), the same for every phase. It
 competes with gunicorn and PostgreSQL for the machine's cores; the table gives, per phase, the CPU seconds
 that the client, the app's workers and the database backends used, and what the rest of the machine (other
-programs) took, from /proc: read the ratios with those in mind.
+programs) took, from /proc. It also gives the app's and the database's CPU per request (per sequence for the
+checkouts) and the bare app's CPU per request over that: the throughput ratio the server would reach with the
+cores to itself and a free client, steadier than the measured ratio on a machine that others share. When wrk
+is installed, the bare app and the cart page (one customer's session cookie on every connection) are loaded
+with wrk too, as a check on this client.
 
 Environment: ``BENCH_DATABASE_BASE`` (postgresql://postgres@127.0.0.1:5432), ``BENCH_DATABASE_PREFIX``
 (shopapp_bench), ``BENCH_REDIS_URL`` (redis://127.0.0.1:6379/14: the limiter's store and the shared cache,
@@ -630,16 +634,23 @@ def measure(size: int, buyers: int, duration: int, shops: int, per_shop: int) ->
     return Results(size, buyers, duration, bare_before, bare_after, checkout, cart_page, cart_api, problems)
 
 
-def cpu_line(label: str, phase: Phase, kind: str) -> str:
-    """CPU seconds of the phase by whom, and the app's and database's CPU per unit of ``kind``."""
+def cpu_per(phase: Phase, kind: str) -> float:
+    """The app's and the database's CPU seconds per unit of ``kind`` in ``phase``."""
+    return (phase.cpu["app"] + phase.cpu["database"]) / (len(phase.latencies.get(kind, [])) or 1)
+
+
+def cpu_line(label: str, phase: Phase, kind: str, bare_cpu: float) -> str:
+    """CPU seconds of the phase by whom; the app's and database's CPU per unit of ``kind``, and the bare app's
+    CPU per request over it: the ratio to the bare app if the server had the cores to itself."""
     c = phase.cpu
     ours = c["client"] + c["app"] + c["database"]
     others = max(0.0, c["machine"] - ours)
     units = len(phase.latencies.get(kind, [])) or 1
+    per = cpu_per(phase, kind)
     return (
-        f"  {label:<20} client {c['client']:5.1f}  app {c['app']:5.1f}  database {c['database']:5.1f}  "
-        f"other programs {others:5.1f}  ({c['machine'] / phase.seconds:.2f} of {os.cpu_count()} cores busy; "
-        f"app {c['app'] / units * 1000:.2f} + database {c['database'] / units * 1000:.2f} ms CPU per {kind})"
+        f"  {label:<18}{c['client']:>7.1f}{c['app']:>7.1f}{c['database']:>9.1f}{others:>8.1f}"
+        f"{c['machine'] / phase.seconds:>7.2f}{c['app'] / units * 1000:>9.2f}{c['database'] / units * 1000:>9.2f}"
+        f"{bare_cpu / per:>9.3f}"
     )
 
 
@@ -700,13 +711,19 @@ def report(r: Results) -> bool:
             ratio = f["rps"] / wrk_bare
             target = f">= {CART_PAGE_TARGET}: {verdict(ratio >= CART_PAGE_TARGET)}"
             print(line("GET /cart (one customer's session)", f["rps"], f["p50"], f["p99"], ratio, target))
-    print("CPU seconds per measured phase (client = this load generator):")
-    print(cpu_line("bare app (before)", r.bare_before, "GET /"))
-    print(cpu_line("checkout", c, "sequence"))
-    print(cpu_line("GET /api/v1/cart", r.cart_api, "cart api"))
+    bare_cpu = statistics.mean([cpu_per(r.bare_before, "GET /"), cpu_per(r.bare_after, "GET /")])
+    print("CPU seconds in each measured phase (client: this load generator; others: the rest of the machine),")
+    print("the app's and the database's CPU ms per unit, and the bare app's CPU per request over that:")
+    print(
+        f"  {'phase':<18}{'client':>7}{'app':>7}{'database':>9}{'others':>8}{'cores':>7}{'app ms':>9}{'db ms':>9}"
+        f"{'x bare':>9}"
+    )
+    print(cpu_line("bare app (before)", r.bare_before, "GET /", bare_cpu))
+    print(cpu_line("checkout sequence", c, "sequence", bare_cpu))
+    print(cpu_line("GET /api/v1/cart", r.cart_api, "cart api", bare_cpu))
     if r.cart_page is not None:
-        print(cpu_line("GET /cart", r.cart_page, "cart page"))
-    print(cpu_line("bare app (after)", r.bare_after, "GET /"))
+        print(cpu_line("GET /cart", r.cart_page, "cart page", bare_cpu))
+    print(cpu_line("bare app (after)", r.bare_after, "GET /", bare_cpu))
     phases = [r.bare_before, c, r.cart_api, r.bare_after] + ([r.cart_page] if r.cart_page else [])
     errors: Counter[str] = Counter()
     for phase in phases:
