@@ -88,8 +88,8 @@ def get_order(order_id: int, user: User) -> Order:
     errors=(403, 404),
 )
 def list_shop_orders(shop_id: int, user: User, query: ShopOrderListQuery) -> Page[Order]:
-    """403 for another owner's shop. q matches an order's number exactly (any case) or part of the buyer's
-    email; status keeps the orders in that status.
+    """403 for another owner's shop, 404 for a deleted one (its orders stay readable by id). q matches an
+    order's number exactly (any case) or part of the buyer's email; status keeps the orders in that status.
     """
     return orders.list_shop_orders(
         user, shop_id, status=query.status, q=query.q, page=query.page, per_page=query.per_page

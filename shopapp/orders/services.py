@@ -422,7 +422,7 @@ def list_buyer_orders(
 
 def shop_orders_query(user: User, shop_id: int, status: str | None = None, q: str | None = None) -> Select[Any]:
     """The statement of ``list_shop_orders`` (newest first), its checks made at once."""
-    shops.get_owned_shop(user, shop_id, deleted=None)  # Forbidden for another's live shop, else NotFound
+    shops.get_owned_shop(user, shop_id)  # Forbidden for another owner's live shop; NotFound once deleted
     _check_status(status)
     stmt = select(Order).where(Order.shop_id == shop_id)
     if status is not None:
@@ -444,13 +444,14 @@ def list_shop_orders(
     per_page: int = DEFAULT_PER_PAGE,
 ) -> Page[Order]:
     """A shop's orders for its owner, newest first; ``q`` is an order number (any case) or part of the buyer's
-    email. Forbidden for another owner's live shop, NotFound for one the caller cannot see."""
+    email. Forbidden for another owner's live shop, NotFound for one the caller cannot see and for a deleted
+    one (restore the shop to see its orders again; each order stays readable by its id)."""
     return paginate(_with_items(shop_orders_query(user, shop_id, status, q)), page, per_page)
 
 
 def status_counts(user: User, shop_id: int) -> dict[str, int]:
     """How many of the shop's orders are in each status, 0 included (the dashboard's counts)."""
-    shops.get_owned_shop(user, shop_id, deleted=None)
+    shops.get_owned_shop(user, shop_id)
     rows = db.session.execute(
         select(Order.status, func.count()).where(Order.shop_id == shop_id).group_by(Order.status)
     ).all()

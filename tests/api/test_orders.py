@@ -156,6 +156,9 @@ def test_an_order_is_private_to_its_buyer_and_its_shops_owner(api, buyer, shops,
     assert_problem(api.get(f"/orders/{order['id']}"), 401)
     assert_problem(api.get(f"/shops/{mug.shop_id}/orders", as_=owner_b), 403)
     assert_problem(api.get("/shops/999999/orders", as_=owner_b), 404)
+    assert api.delete(f"/shops/{mug.shop_id}", as_=owner_a).status_code == 204
+    assert_problem(api.get(f"/shops/{mug.shop_id}/orders", as_=owner_a), 404)  # a deleted shop's list is gone
+    assert api.get(f"/orders/{order['id']}", as_=owner_a).status_code == 200  # its orders stay readable
     assert api.get("/users/me/orders", as_=owner_b).get_json()["items"] == []
 
 
