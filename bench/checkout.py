@@ -23,7 +23,8 @@ client. Phases, each a 2 s warm-up and then ``--duration`` seconds:
 4. the bare app again (after ShopApp), so that a change in what else the machine runs shows as a drift between
    the two bare figures; ratios are to their mean.
 
-Any answer that is not the expected success is an error, and the run fails (exit 1) on any error. At the end the
+Any answer that is not the expected success is an error, and the run fails (exit 1) on any error or a failed
+oversell check; a target missed is printed as MISS, as in run.py. At the end the
 oversell check: for each product of the pool, the stock it had before the run minus its stock after equals the
 units in the order lines this run made, every checkout answered 201 made exactly one order per shop it named,
 and no product in the database has a stock below 0.
@@ -663,12 +664,11 @@ def line(label: str, per_s: float, p50: float, p99: float, ratio: float, target:
 
 
 def report(r: Results) -> bool:
-    """Print the table; True when every target is met and nothing went wrong."""
+    """Print the table; True when there was no error and the oversell check passed (targets: OK or MISS)."""
     bare = statistics.mean([r.bare_before.rate("GET /"), r.bare_after.rate("GET /")])
     args = " ".join(gunicorn_args(r.buyers))
     print(f"\n{r.size:,} products — gunicorn {args}, {r.buyers} buyers/connections, {r.duration}s each phase")
     print(f"{'scenario':<44}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}  target")
-    ok = True
 
     def row(label: str, phase: Phase, kind: str, target: str = "") -> None:
         per_s = phase.rate(kind)
@@ -678,7 +678,6 @@ def report(r: Results) -> bool:
     row("bare app GET / (after)", r.bare_after, "GET /")
     c = r.checkout
     p99 = c.pct("checkout", 0.99)
-    ok &= p99 < CHECKOUT_P99_TARGET_MS
     row("checkouts (3 PUT + POST /checkout)", c, "sequence")
     row(
         "  POST /api/v1/checkout",
@@ -692,7 +691,6 @@ def report(r: Results) -> bool:
     row("GET /api/v1/cart (bearer token)", r.cart_api, "cart api")
     if r.cart_page is not None:
         ratio = r.cart_page.rate("cart page") / bare
-        ok &= ratio >= CART_PAGE_TARGET
         row(
             "GET /cart (page, session cookie)",
             r.cart_page,
@@ -742,7 +740,7 @@ def report(r: Results) -> bool:
             "one order per shop per checkout; no stock below 0)"
         )
     sys.stdout.flush()
-    return ok and not errors and not r.problems
+    return not errors and not r.problems
 
 
 def main(argv: list[str] | None = None) -> None:
