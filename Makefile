@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium nginx photos db lint bench clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -57,6 +57,10 @@ static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
 bench: setup
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Checkout under load at a million products (bench/checkout.py; its own load client, no wrk needed).
+bench-checkout: setup
+	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
 
 lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py

@@ -11,6 +11,9 @@ answer is a copy: the best case) and off (every request does all its work: the w
 signed-in reader or an address read for the first time since the last write). Every figure printed
 is measured in this one run.
 
+``--checkout`` runs the checkout scenario instead (bench/checkout.py: 32 buyers filling carts and checking
+out, the cart page, the oversell check), with the same ``--sizes``, ``--duration`` and ``--connections``.
+
 gunicorn: 2 workers (2 cores) of class gthread with 4 threads each: keep-alive connections like the
 load generator's, and a thread can wait on PostgreSQL while another runs Python. Each worker takes at
 most its share of the connections (--worker-connections 16), for the bare app as for ShopApp.
@@ -42,6 +45,8 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import COMMON_WORD, RARE_WORD, ensure_database, generate, plain_url  # noqa: E402
 
 BASE_URL = os.environ.get("BENCH_DATABASE_BASE", "postgresql://postgres@127.0.0.1:5432")
+# Databases are named <prefix>_<size> and reused by later runs.
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "shopapp_bench")
 # The limiter's store and the shared cache (flushed before each size's run).
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BARE = "bare app (SELECT 1)"
@@ -72,7 +77,16 @@ def gunicorn_args(connections: int) -> list[str]:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], connections: int):  # type: ignore[no-untyped-def]
-    """Serve ``app``; each worker takes its share of the load generator's keep-alive connections at most.
+    """Serve ``app`` at the URL yielded (see ``gunicorn_process``)."""
+    with gunicorn_process(app, env, connections) as (url, _):
+        yield url
+
+
+@contextmanager
+def gunicorn_process(app: str, env: dict[str, str], connections: int):  # type: ignore[no-untyped-def]
+    """Serve ``app``, yielding its URL and the master's process (the leader of the workers' process group).
+
+    Each worker takes its share of the load generator's keep-alive connections at most.
 
     Without that cap one gthread worker often accepted most of the 32 connections at once and kept them,
     the other one idling: runs of the same app came out at 830 or 2 100 req/s by chance.
@@ -96,21 +110,22 @@ def gunicorn(app: str, env: dict[str, str], connections: int):  # type: ignore[n
                 break
             except OSError:
                 time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
 
 
-def wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+def wrk(url: str, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
     """Load ``url`` after a 2 s warm-up run (connection pools filled, code paths warm)."""
-    _load(url, WARM_UP_S, connections)
-    return _load(url, duration, connections)
+    _load(url, WARM_UP_S, connections, headers)
+    return _load(url, duration, connections, headers)
 
 
-def _load(url: str, duration: int, connections: int) -> dict[str, float]:
+def _load(url: str, duration: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
         check=True,
         capture_output=True,
         text=True,
@@ -146,7 +161,7 @@ def scenarios(url: str) -> dict[str, str]:
 
 
 def prepare(size: int) -> str:
-    url = f"{BASE_URL}/shopapp_bench_{size}"
+    url = f"{BASE_URL}/{DATABASE_PREFIX}_{size}"
     ensure_database(url, replace=False)
     with psycopg.connect(plain_url(url)) as conn:
         have = conn.execute("SELECT count(*) FROM products").fetchone()[0]
@@ -201,7 +216,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--checkout", action="store_true", help="the checkout scenario (bench/checkout.py), buyers = connections"
+    )
     args = parser.parse_args()
+    if args.checkout:
+        from bench import checkout
+
+        checkout.main(["--sizes", args.sizes, "--duration", str(args.duration), "--buyers", str(args.connections)])
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     sizes = [int(s) for s in args.sizes.split(",")]
