@@ -159,6 +159,26 @@ def test_the_quick_start_runs_as_written_on_the_demo_catalog(demo_api: str) -> N
     restored = run.step("/restore").json()
     assert (restored["id"], restored["name"], restored["stock"]) == (mug["id"], "Blue mug", 5)
 
+    # A purchase from Ann's own shop: one order, the stock taken, then paid and shipped by the owner.
+    cart = run.step("/cart/items/$MUG").json()
+    assert (cart["item_count"], cart["subtotal"], cart["items"][0]["product"]["id"]) == (2, "22.00", mug["id"])
+    placed = run.step("ORDER=").json()
+    [order] = placed["orders"]
+    assert (order["status"], order["total"], placed["total"], order["shop"]["id"]) == (
+        "placed",
+        "22.00",
+        "22.00",
+        shop["id"],
+    )
+    assert order["shipping_address"]["country"] == "DE" and order["items"][0]["quantity"] == 2
+    listed = run.step("/orders?status=placed").json()
+    assert [item["number"] for item in listed["items"]] == [order["number"]]
+    assert run.step("/mark-paid").json()["status"] == "paid"
+    shipped = run.step("/ship").json()
+    assert (shipped["status"], shipped["tracking_number"]) == ("shipped", "TRACK-1")
+    read = run.step("curl -s $API/orders/$ORDER").json()
+    assert (read["id"], read["status"], read["paid_at"] is not None) == (order["id"], "shipped", True)
+
     # Log out: the token stops working.
     assert run.step("/users/logout").output == "204"
     refused = run.step("curl -si $API/users/me").output
