@@ -30,6 +30,7 @@ from tests.pages.conftest import Auth, csrf_token, post
 
 _NONCE = re.compile(r"'nonce-([^']+)'")
 _TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+_FORM_TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +71,7 @@ def _without_per_response_values(response: TestResponse) -> str:
     nonce = _NONCE.search(response.headers.get("Content-Security-Policy", ""))
     if nonce:
         body = body.replace(nonce.group(1), "NONCE")
+    body = _FORM_TOKEN.sub('name="csrf_token" value="TOKEN"', body)  # the add-to-cart forms'
     return _TOKEN.sub('"X-CSRFToken": "TOKEN"', body)
 
 
