@@ -369,8 +369,11 @@ def _mail_placed(user: User, orders: list[Order], total: Decimal, currency: str)
         total=total,
         currency=currency,
     )
+    # The shops' owners in one query (the shops came with the cart's lines), not one each.
+    owner_ids = {order.shop.owner_id for order in orders}
+    owners = {owner.id: owner for owner in db.session.scalars(select(User).where(User.id.in_(owner_ids)))}
     for order in orders:
-        owner = order.shop.owner
+        owner = owners[order.shop.owner_id]
         mail.queue(owner.email, f"New order {order.number} at {order.shop.name}", "new_order", order=order, owner=owner)
 
 
