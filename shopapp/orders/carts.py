@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -70,6 +70,7 @@ class ShopGroup:
 
 @dataclass
 class CartView:
+    cart_id: int | None  # None: no line (and maybe no cart)
     lines: list[CartLine]
     groups: list[ShopGroup]
     item_count: int
@@ -146,6 +147,7 @@ def view_of(items: list[CartItem]) -> CartView:
     subtotal = sum((line.line_total for line in lines), _ZERO)
     shipping = sum((group.shipping_fee for group in groups.values()), _ZERO)
     return CartView(
+        cart_id=items[0].cart_id if items else None,
         lines=lines,
         groups=list(groups.values()),
         item_count=sum(line.quantity for line in lines),
@@ -262,6 +264,15 @@ def clear(holder: Holder) -> None:
         )
         cart.updated_at = utcnow()
         db.session.flush()
+
+
+def empty(cart_id: int) -> None:
+    """Empty the cart of this id (checkout's end, which read the cart's lines just before): no query for the
+    cart itself."""
+    db.session.execute(
+        delete(CartItem).where(CartItem.cart_id == cart_id), execution_options={"synchronize_session": "fetch"}
+    )
+    db.session.execute(update(Cart).where(Cart.id == cart_id).values(updated_at=utcnow()))
 
 
 def merge_into_account(token: str, user: User) -> None:

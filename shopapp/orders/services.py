@@ -352,7 +352,8 @@ def _place(
         order.number = _order_number(order.id)
     row.total = cart.total
     _remember(user, address)
-    carts.clear(holder)
+    assert cart.cart_id is not None  # the cart has lines
+    carts.empty(cart.cart_id)
     db.session.flush()
     _mail_placed(user, orders, cart.total, currency)
     return CheckoutResult(orders=orders, total=cart.total, replayed=False)
