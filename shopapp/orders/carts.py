@@ -179,6 +179,11 @@ def _cart(holder: Holder, *, create: bool) -> Cart | None:
     cart = db.session.scalars(select(Cart).where(_owner_clause(holder))).one_or_none()
     if cart is not None or not create:
         return cart
+    return _new_cart(holder)
+
+
+def _new_cart(holder: Holder) -> Cart:
+    """The holder's first cart (who had none a moment ago)."""
     try:
         with db.session.begin_nested():
             cart = Cart(user_id=holder.user_id, token=holder.token)
@@ -206,9 +211,14 @@ def _put(holder: Holder, product_id: int, quantity: int, *, adding: bool, retrie
     if quantity == 0:
         return remove(holder, product_id)
     product = _sellable(product_id)
-    cart = _cart(holder, create=True)
+    # The cart and its line of this product (if any) in one query; a first write makes the cart.
+    found = db.session.execute(
+        select(Cart, CartItem)
+        .outerjoin(CartItem, (CartItem.cart_id == Cart.id) & (CartItem.product_id == product.id))
+        .where(_owner_clause(holder))
+    ).one_or_none()
+    cart, item = (found[0], found[1]) if found is not None else (_new_cart(holder), None)
     assert cart is not None
-    item = db.session.get(CartItem, (cart.id, product.id))
     wanted = quantity + (item.quantity if item is not None and adding else 0)
     if wanted > MAX_QUANTITY:
         raise Conflict(f"At most {MAX_QUANTITY} of one product fit in a cart.", "quantity")
