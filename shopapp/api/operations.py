@@ -124,9 +124,12 @@ def operation(
             if images:
                 kwargs["uploads"] = _image_uploads(images)
             result = view(**kwargs)
+            # The answer is built before the commit, from what the view loaded: after it every object is expired,
+            # and serializing would read each row (an order, its shop, its lines, a cart line's product) again.
+            answer = _respond(result, success, response, etag)
             if request.method not in ("GET", "HEAD"):
                 db.session.commit()
-            return _respond(result, success, response, etag)
+            return answer
 
         if images:
             accepts_images(images)(endpoint)

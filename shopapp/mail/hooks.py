@@ -56,7 +56,8 @@ def deliver_committed(_error: BaseException | None = None) -> None:
     db.session.remove()  # the context is ending: give its connection back first
     try:
         with Session(bind=db.engine) as own:
-            deliver_batch(own, current_app.extensions[EXTENSION], LogTransport(), limit=len(ids), ids=ids)
+            mail = current_app.extensions[EXTENSION]
+            deliver_batch(own, mail, LogTransport(), limit=len(ids), ids=ids, together=True)
     except Exception:  # the commit is done and must stand (`flask mail-worker --once` finishes these)
         log.exception("writing mails %s to the log failed; they stay pending", ids)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -70,6 +70,7 @@ class ShopGroup:
 
 @dataclass
 class CartView:
+    cart_id: int | None  # None: no line (and maybe no cart)
     lines: list[CartLine]
     groups: list[ShopGroup]
     item_count: int
@@ -146,6 +147,7 @@ def view_of(items: list[CartItem]) -> CartView:
     subtotal = sum((line.line_total for line in lines), _ZERO)
     shipping = sum((group.shipping_fee for group in groups.values()), _ZERO)
     return CartView(
+        cart_id=items[0].cart_id if items else None,
         lines=lines,
         groups=list(groups.values()),
         item_count=sum(line.quantity for line in lines),
@@ -177,6 +179,11 @@ def _cart(holder: Holder, *, create: bool) -> Cart | None:
     cart = db.session.scalars(select(Cart).where(_owner_clause(holder))).one_or_none()
     if cart is not None or not create:
         return cart
+    return _new_cart(holder)
+
+
+def _new_cart(holder: Holder) -> Cart:
+    """The holder's first cart (who had none a moment ago)."""
     try:
         with db.session.begin_nested():
             cart = Cart(user_id=holder.user_id, token=holder.token)
@@ -204,9 +211,14 @@ def _put(holder: Holder, product_id: int, quantity: int, *, adding: bool, retrie
     if quantity == 0:
         return remove(holder, product_id)
     product = _sellable(product_id)
-    cart = _cart(holder, create=True)
+    # The cart and its line of this product (if any) in one query; a first write makes the cart.
+    found = db.session.execute(
+        select(Cart, CartItem)
+        .outerjoin(CartItem, (CartItem.cart_id == Cart.id) & (CartItem.product_id == product.id))
+        .where(_owner_clause(holder))
+    ).one_or_none()
+    cart, item = (found[0], found[1]) if found is not None else (_new_cart(holder), None)
     assert cart is not None
-    item = db.session.get(CartItem, (cart.id, product.id))
     wanted = quantity + (item.quantity if item is not None and adding else 0)
     if wanted > MAX_QUANTITY:
         raise Conflict(f"At most {MAX_QUANTITY} of one product fit in a cart.", "quantity")
@@ -262,6 +274,15 @@ def clear(holder: Holder) -> None:
         )
         cart.updated_at = utcnow()
         db.session.flush()
+
+
+def empty(cart_id: int) -> None:
+    """Empty the cart of this id (checkout's end, which read the cart's lines just before): no query for the
+    cart itself."""
+    db.session.execute(
+        delete(CartItem).where(CartItem.cart_id == cart_id), execution_options={"synchronize_session": "fetch"}
+    )
+    db.session.execute(update(Cart).where(Cart.id == cart_id).values(updated_at=utcnow()))
 
 
 def merge_into_account(token: str, user: User) -> None:

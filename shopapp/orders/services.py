@@ -352,7 +352,8 @@ def _place(
         order.number = _order_number(order.id)
     row.total = cart.total
     _remember(user, address)
-    carts.clear(holder)
+    assert cart.cart_id is not None  # the cart has lines
+    carts.empty(cart.cart_id)
     db.session.flush()
     _mail_placed(user, orders, cart.total, currency)
     return CheckoutResult(orders=orders, total=cart.total, replayed=False)
@@ -369,8 +370,11 @@ def _mail_placed(user: User, orders: list[Order], total: Decimal, currency: str)
         total=total,
         currency=currency,
     )
+    # The shops' owners in one query (the shops came with the cart's lines), not one each.
+    owner_ids = {order.shop.owner_id for order in orders}
+    owners = {owner.id: owner for owner in db.session.scalars(select(User).where(User.id.in_(owner_ids)))}
     for order in orders:
-        owner = order.shop.owner
+        owner = owners[order.shop.owner_id]
         mail.queue(owner.email, f"New order {order.number} at {order.shop.name}", "new_order", order=order, owner=owner)
 
 

@@ -93,8 +93,13 @@ _EMPTY = _Empty()
 
 
 def _cart_view() -> Any:
+    """The cart, and with it the header's count (the same sum: no query more for it)."""
     holder = _holder()
-    return carts.get_cart(holder) if holder is not None else _EMPTY
+    if holder is None:
+        return _EMPTY
+    view = carts.get_cart(holder)
+    g.cart_count = view.item_count
+    return view
 
 
 # --- the cart ----------------------------------------------------------------------------------------------

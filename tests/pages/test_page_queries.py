@@ -53,3 +53,20 @@ def test_an_upload_reads_the_product_once(client, owner, make_shop, make_product
     done = client.post(url, data=data, headers=HTMX, content_type="multipart/form-data")
     assert done.status_code == 200
     assert len(queries.reading("products")) == 1
+
+
+def test_the_cart_page_reads_the_cart_once(client, auth, make_user, make_world, make_product, queries):
+    """The lines with their products, shops and images in one query; the header's count is their sum."""
+    world = make_world(stock=5)
+    plate = make_product(world.shop, name="Plate", price=Decimal("3.00"), stock=5)
+    other = make_world(shop="B's shop", product="Pan", category=None, deleted=False, stock=5)
+    auth.login(make_user(email="buyer@example.com"))
+    token = csrf_token(client)
+    for product in (world.product, plate, other.product):
+        added = client.post("/cart/add", data={"csrf_token": token, "product_id": product.id, "quantity": 2})
+        assert added.status_code == 302
+    queries.clear()
+    page = client.get("/cart")
+    assert page.status_code == 200 and "Plate" in text(page) and "Pan" in text(page)
+    assert len(queries.reading("cart_items")) == 1, queries.sql
+    assert len(queries) <= 2, queries.sql  # the signed-in user, the cart
