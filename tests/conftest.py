@@ -30,6 +30,7 @@ from shopapp import create_app
 from shopapp.config import normalize_database_url
 from shopapp.core.client_limits import ACTIONS
 from shopapp.extensions import db, limiter
+from tests import speedups
 
 if TYPE_CHECKING:
     from tests.live import LiveServer
@@ -42,6 +43,7 @@ DEFAULT_PASSWORD = "correct horse battery"
 CLIENT_LIMIT_KEYS = tuple(key for key, _ in ACTIONS.values())
 TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/12")
 T = TypeVar("T")
+speedups.install()
 
 
 def pytest_report_header() -> str:
@@ -156,6 +158,7 @@ def make_app() -> Iterator[Callable[[dict[str, Any]], Flask]]:
 
     def make(config: dict[str, Any]) -> Flask:
         app = create_app(config)
+        speedups.share_templates(app)
         app.test_client_class = Client
         app.test_cli_runner_class = Runner
         apps.append(app)

@@ -90,10 +90,10 @@ def test_bad_uploads_are_refused_fast_and_leave_nothing(app, make_product, case,
     make, error = REFUSED[case]
     product = make_product()
     data = make()
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU of this thread: a busy machine doesn't slow it, a decode would
     with pytest.raises(error) as err:
         media.add_image(product.shop.owner, product.id, data)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert err.value.field == "image" and err.value.message
     db.session.rollback()
     assert image_rows() == 0

@@ -42,10 +42,10 @@ def test_tiny_files_declaring_40_megapixels_are_refused_before_decoding(case, mo
     assert len(data) < 200_000
     decoded = []
     monkeypatch.setattr(processing, "_decode", lambda *a: decoded.append(a))
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU of this thread: a busy machine doesn't slow it, a decode would
     with pytest.raises(ImageRejected, match=r"declares 8000x5000 pixels but holds only .* not a plausible"):
         process_image(data, MAX_PIXELS)
-    assert time.perf_counter() - started < 0.5 and decoded == []
+    assert time.thread_time() - started < 0.5 and decoded == []
 
 
 def test_the_rule_scales_with_the_byte_size():
