@@ -71,12 +71,15 @@ def related_products(product: Product, limit: int = RELATED_LIMIT) -> list[Produ
     page's order); none for a product without a category."""
     if product.category_id is None:
         return []
-    return list(db.session.scalars(_related_statement(), {"category_id": product.category_id, "product_id": product.id, "limit": limit}).unique())
+    params = {"category_id": product.category_id, "product_id": product.id, "limit": limit}
+    return list(db.session.scalars(_related_statement(), params).unique())
 
 
 @lru_cache(maxsize=1)
 def _related_statement() -> Select[Product]:
-    stmt = catalog_products().where(Product.category_id == bindparam("category_id"), Product.id != bindparam("product_id"))
+    stmt = catalog_products().where(
+        Product.category_id == bindparam("category_id"), Product.id != bindparam("product_id")
+    )
     return with_relations(stmt.order_by(*_ORDER["newest"]).limit(bindparam("limit", type_=Integer)))
 
 

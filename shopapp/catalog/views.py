@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.catalog import seo
+from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.catalog.query import related_products, search_catalog
 from shopapp.categories.services import ancestors, child_categories, get_category
 from shopapp.core.cache import shared
@@ -63,7 +63,8 @@ def _chosen_image(product: Product) -> ProductImage | None:
     """The image the gallery shows large: ``?image=<id>`` (a thumbnail's link), else the first; an id that is not
     one of the product's (an image since deleted) shows the first too."""
     chosen = request.args.get("image", type=int)
-    return next((image for image in product.images if image.id == chosen), product.images[0] if product.images else None)
+    first = product.images[0] if product.images else None
+    return next((image for image in product.images if image.id == chosen), first)
 
 
 @bp.get("/shops")
