@@ -141,6 +141,17 @@ def test_on_a_phone_a_portrait_photo_leaves_the_name_and_price_in_view(new_conte
     assert box and box["height"] <= 576 + 1
 
 
+def test_a_phone_downloads_the_photo_at_the_size_it_shows(new_context, lamp: Shown) -> None:  # type: ignore[no-untyped-def]
+    """The capped portrait photo is ~230 px wide: at 2.6 device pixels a CSS pixel the 600 px wide medium file is
+    enough, where a full-width ``sizes`` (100vw: 1 000 device pixels) would take the 1 200 px large one."""
+    page = new_context(viewport=PHONE, device_scale_factor=2.625).new_page()
+    page.goto(lamp.url)
+    loaded_size(page)
+    drawn = main_image(page).evaluate("img => img.getBoundingClientRect().width * devicePixelRatio")
+    assert drawn <= 600
+    assert main_image(page).evaluate("img => img.currentSrc").endswith("-medium.webp")
+
+
 def test_the_json_ld_is_on_the_page_and_the_csp_lets_it_be(new_context, lamp: Shown) -> None:  # type: ignore[no-untyped-def]
     """The CSP violations Chromium reports fail every browser test (tests/browser/conftest.py); this one reads the
     blocks as the page has them."""
