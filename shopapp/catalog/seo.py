@@ -50,13 +50,13 @@ def breadcrumb_ld(steps: Sequence[Step], current: str | None = None) -> dict[str
     }
 
 
-def product_url(product: Product) -> str:
+def _address(product: Product) -> str:
     return absolute(url_for("catalog.product", ident=product.id, slug=product.slug))
 
 
 def product_ld(product: Product) -> dict[str, Any]:
     """A schema.org ``Product`` with its ``Offer``: what a search result shows beside the link."""
-    url = product_url(product)
+    url = _address(product)
     data: dict[str, Any] = {
         "@context": SCHEMA,
         "@type": "Product",
