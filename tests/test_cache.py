@@ -241,7 +241,8 @@ def test_a_pending_flash_message_is_shown_not_skipped(client, world, make_user):
 
 
 def test_each_copy_gets_the_requests_own_nonce_and_a_working_csrf_token(app, world, make_user):
-    """No template has an inline script yet; a page that had one would keep a per-response nonce."""
+    """A cached page's inline script (as the JSON-LD blocks: tests/pages/test_product_page.py) keeps a per-response
+    nonce."""
     app.add_url_rule(
         "/with-inline-script",
         "with_inline_script",

@@ -19,13 +19,18 @@ def test_pages_carry_a_strict_csp_with_a_fresh_nonce(client, path):
 
 
 def test_pages_have_no_inline_script_or_style(client, make_product):
-    make_product(name="Mug")
-    page = client.get("/").get_data(as_text=True)
-    for script in re.findall(r"<script\b[^>]*>", page):
-        assert "src=" in script, script
-    assert "<style" not in page
-    assert not re.search(r"\son[a-z]+\s*=", page), "inline event handler"
-    assert not re.search(r'\sstyle\s*=\s*"', page), "inline style attribute"
+    """Scripts come from this server; the only inline ones are JSON-LD data blocks, which carry the nonce."""
+    mug = make_product(name="Mug")
+    for path in ("/", f"/products/{mug.id}-mug"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)  # type: ignore[union-attr]
+        for script in re.findall(r"<script\b[^>]*>", page):
+            data_block = script == f'<script type="application/ld+json" nonce="{nonce}">'
+            assert "src=" in script or data_block, script
+        assert "<style" not in page
+        assert not re.search(r"\son[a-z]+\s*=", page), "inline event handler"
+        assert not re.search(r'\sstyle\s*=\s*"', page), "inline style attribute"
 
 
 def test_json_responses_get_a_locked_down_policy(client):

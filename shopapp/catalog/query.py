@@ -63,6 +63,26 @@ _ORDER: dict[str, tuple[ColumnElement[Any], ...]] = {
 }
 
 
+RELATED_LIMIT = 4
+
+
+def related_products(product: Product, limit: int = RELATED_LIMIT) -> list[Product]:
+    """Up to ``limit`` other products customers can see in ``product``'s own category, newest first (the category
+    page's order); none for a product without a category."""
+    if product.category_id is None:
+        return []
+    params = {"category_id": product.category_id, "product_id": product.id, "limit": limit}
+    return list(db.session.scalars(_related_statement(), params).unique())
+
+
+@lru_cache(maxsize=1)
+def _related_statement() -> Select[Product]:
+    stmt = catalog_products().where(
+        Product.category_id == bindparam("category_id"), Product.id != bindparam("product_id")
+    )
+    return with_relations(stmt.order_by(*_ORDER["newest"]).limit(bindparam("limit", type_=Integer)))
+
+
 def search_catalog(query: CatalogQuery) -> Page[Product]:
     """One page of the catalog, full-text searched by ``q`` (see catalog/search/), filtered and sorted.
 

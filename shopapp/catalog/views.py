@@ -5,20 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from shopapp.catalog import seo
 from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
-from shopapp.catalog.query import search_catalog
+from shopapp.catalog.query import related_products, search_catalog
 from shopapp.categories.services import ancestors, child_categories, get_category
 from shopapp.core.cache import shared
 from shopapp.core.htmx import render
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
+from shopapp.products.models import Product, ProductImage
 from shopapp.products.services import get_visible_product
 from shopapp.shops.services import get_visible_shop, list_shops
 
 bp = Blueprint("catalog", __name__)
 SHOPS_PER_PAGE = 24
+
+# The pages' structured data for search engines (catalog/seo.py; the breadcrumb macro and the product page).
+bp.add_app_template_global(seo.catalog_steps, "catalog_steps")
+bp.add_app_template_global(seo.breadcrumb_ld, "breadcrumb_ld")
+bp.add_app_template_global(seo.product_ld, "product_ld")
+bp.add_app_template_global(seo.absolute, "absolute_url")
 
 
 @bp.get("/products")
@@ -41,7 +49,22 @@ def product(ident: int, slug: str | None = None) -> ResponseReturnValue:
     if moved is not None:
         return moved
     crumbs = ancestors(product.category) if product.category else []
-    return render_template("products/detail.html", product=product, crumbs=crumbs)
+    return render(
+        "products/detail.html",
+        "products/_gallery.html",
+        product=product,
+        shown=_chosen_image(product),
+        crumbs=crumbs,
+        related=related_products(product),
+    )
+
+
+def _chosen_image(product: Product) -> ProductImage | None:
+    """The image the gallery shows large: ``?image=<id>`` (a thumbnail's link), else the first; an id that is not
+    one of the product's (an image since deleted) shows the first too."""
+    chosen = request.args.get("image", type=int)
+    first = product.images[0] if product.images else None
+    return next((image for image in product.images if image.id == chosen), first)
 
 
 @bp.get("/shops")

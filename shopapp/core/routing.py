@@ -52,6 +52,22 @@ def page_url(page: int) -> str:
     return url_for(str(request.endpoint), **values, page=page)
 
 
+def canonical_url() -> str | None:
+    """The one address of the page being rendered, absolute (as search engines want it), for ``<link
+    rel="canonical">``: its endpoint and path arguments, and the page number past the first when no filter is
+    set; any other query argument (filters, a chosen image, tracking tags) names the same page. None outside a
+    GET route.
+
+    It is built from the request's scheme and host, which the shared cache keys its copies by (core/cache/)."""
+    if request.endpoint is None or request.method not in ("GET", "HEAD"):
+        return None
+    values: dict[str, Any] = dict(request.view_args or {})
+    page = request.args.get("page", 1, type=int) or 1
+    if page > 1 and not any(request.args.get(key) for key in LINK_ARGS):
+        values["page"] = min(page, MAX_PAGE)
+    return url_for(request.endpoint, **values, _external=True)
+
+
 def ids_in_range(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Every route's integer arguments are row ids, and id columns are 32-bit INTEGER (``ID_MAX``): a larger
     one is a 404 here, for every method, before it reaches PostgreSQL (which refuses 2147483648 as an integer

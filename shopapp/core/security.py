@@ -2,7 +2,8 @@
 
 The policy allows no inline script or style and no eval: htmx runs under it because it is
 loaded from this origin, its indicator styles are turned off (``htmx-config`` meta tag in
-base.html) and no template uses ``hx-on`` or inline event handlers.
+base.html) and no template uses ``hx-on`` or inline event handlers. The pages' only inline scripts are
+JSON-LD data blocks (never run; ``json_ld`` in templates/macros/products.html), which carry the nonce all the same.
 """
 
 from __future__ import annotations

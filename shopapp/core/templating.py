@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shopapp.core.db import db
 from shopapp.core.pagination import Page
-from shopapp.core.routing import page_url
+from shopapp.core.routing import canonical_url, page_url
 from shopapp.extensions import login_manager
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -20,6 +20,7 @@ _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 def register_template_helpers(app: Flask) -> None:
     currency = app.config["CURRENCY"]
     app.add_template_global(page_url, "page_url")
+    app.add_template_global(canonical_url, "canonical_url")
 
     @app.template_filter("money")
     def money(value: Decimal) -> str:

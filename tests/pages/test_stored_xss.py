@@ -8,6 +8,7 @@ parsed and every element checked, rather than grepping for one escaped string.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -26,8 +27,9 @@ PAYLOADS = {
 }
 # Attributes whose value is shown as text or sent back by a form, never followed or run.
 TEXT_ATTRIBUTES = {"value", "alt", "title", "aria-label", "placeholder", "content", "data-name"}
-# Links to a row carry its slugified name: lowercase words and dashes, harmless in a URL.
-SLUG_LINK = re.compile(r"/(products|shops|categories)/\d+-[a-z0-9-]+")
+# Links to a row carry its slugified name: lowercase words and dashes, harmless in a URL (absolute in the
+# canonical link and Open Graph tags).
+SLUG_LINK = re.compile(r"(http://localhost)?/(products|shops|categories)/\d+-[a-z0-9-]+")
 
 
 class InjectionFinder(HTMLParser):
@@ -36,11 +38,14 @@ class InjectionFinder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
-        self.in_script = False
+        self.in_script = self.in_data_block = False
         self.text_seen = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.in_script = tag in ("script", "style")
+        # Structured data (JSON-LD) is a script the browser never runs: its text may carry a payload, as JSON that
+        # cannot end the element (no "<" at all) and parses.
+        self.in_data_block = tag == "script" and ("type", "application/ld+json") in attrs
         for name, value in attrs:
             value = value or ""
             handler = name.startswith(("on", "hx-on", "data-hx-on"))
@@ -51,13 +56,23 @@ class InjectionFinder(HTMLParser):
                 self.text_seen = True
 
     def handle_endtag(self, tag: str) -> None:
-        self.in_script = False
+        self.in_script = self.in_data_block = False
 
     def handle_data(self, data: str) -> None:
         if MARK in data:
-            if self.in_script:
+            if self.in_data_block and not _is_json_data(data):
+                self.found.append(f"structured data {data!r}")
+            elif self.in_script and not self.in_data_block:
                 self.found.append(f"script body {data!r}")
             self.text_seen = True
+
+
+def _is_json_data(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return "<" not in text
 
 
 def assert_inert(html: str, where: str) -> None:
