@@ -61,6 +61,10 @@ def base_config(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, An
         # The limits per client address are far above what any test sends; tests/test_client_limits.py sets low ones.
         **{key: "100000/minute" for key in CLIENT_LIMIT_KEYS},
         "SERVER_NAME": None,
+        # argon2id still, at 1 MiB and one pass (~1 ms, not ~30): tests hash and verify thousands of passwords.
+        # tests/test_auth_services.py checks that an app with the real settings hashes at OWASP's strength.
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
+        "PASSWORD_HASH_TIME_COST": 1,
         # Every test reads through the shared cache, under its own prefix: a read after a write that
         # served a stale copy fails whichever test made it (tests/test_cache.py tests the cache itself).
         "CACHE_URL": TEST_CACHE_URL,

@@ -1,20 +1,32 @@
 import pytest
 
+from shopapp import create_app
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
 from shopapp.auth.passwords import hash_password, needs_rehash
 from shopapp.core.errors import AuthenticationFailed, Invalid
 from shopapp.extensions import db
+from tests.conftest import base_config
 
 pytestmark = pytest.mark.usefixtures("app_ctx")  # the services, called directly
 
 
-def test_register_stores_an_argon2id_hash_at_configured_strength(make_user):
+def test_register_stores_an_argon2id_hash_at_configured_strength(app, make_user):
+    app.config.update(PASSWORD_HASH_MEMORY_KIB=4096, PASSWORD_HASH_TIME_COST=3)
     user = make_user(email="Mixed.Case@Example.com", password="long enough pw")
     assert user.email == "mixed.case@example.com"
     assert user.password_hash.startswith("$argon2id$")
-    assert "m=19456,t=2,p=1" in user.password_hash
+    assert "m=4096,t=3,p=1" in user.password_hash
     assert "long enough pw" not in user.password_hash
+
+
+def test_the_real_settings_hash_at_owasps_strength(tmp_path):
+    """The suite hashes cheaply (tests/conftest.py); an app with the settings every deployment gets does not."""
+    real = {key: value for key, value in base_config("sqlite://", tmp_path).items() if not key.startswith("PASSWORD_")}
+    app = create_app(real)
+    with app.app_context():
+        hashed = hash_password("long enough pw")
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_same_password_gives_different_hashes(app):
