@@ -11,6 +11,7 @@ asks for ``app_ctx`` (and then makes no request).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -23,7 +24,7 @@ import pytest
 from click.testing import Result
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from werkzeug.test import TestResponse
 
 from shopapp import create_app
@@ -106,30 +107,23 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(template)
 
 
-class _Emptier:
-    """Empties every table of the PostgreSQL test database and restarts its sequences, as TRUNCATE … RESTART
-    IDENTITY would, by DELETE on one kept connection pool: ~5 ms a test where TRUNCATE takes ~60 (it makes new
-    files for each of some 25 tables), over 1 000 tests a minute and more of the suite."""
-
-    def __init__(self) -> None:
-        self._engine: Any = None
-        self._sql = ""
-
-    def __call__(self, database_url: str) -> None:
-        if self._engine is None:
-            self._engine = create_engine(database_url, pool_size=1, pool_pre_ping=True)
-            with self._engine.connect() as conn:
-                sequences = conn.execute(
-                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
-                ).scalars()
-                restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
-            deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our own table names
-            self._sql = "; ".join(deletes + restarts)
-        with self._engine.begin() as conn:
-            conn.exec_driver_sql(self._sql)
+@functools.cache
+def _emptying(database_url: str) -> tuple[Engine, str]:
+    """One kept connection pool and the statements that empty every table and restart every sequence, as
+    TRUNCATE … RESTART IDENTITY would: DELETE takes ~5 ms a test where TRUNCATE takes ~60 (it makes new files for
+    each of some 25 tables), over 1 000 tests a minute and more of the suite."""
+    engine = create_engine(database_url, pool_size=1, pool_pre_ping=True)
+    with engine.connect() as conn:
+        sequences = conn.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"))
+        restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences.scalars()]
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608
+    return engine, "; ".join(deletes + restarts)
 
 
-_empty_tables = _Emptier()
+def _empty_tables(database_url: str) -> None:
+    engine, statements = _emptying(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(statements)
 
 
 @pytest.fixture
