@@ -78,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     from shopapp.core.client_limits import init_client_limits
     from shopapp.core.htmx import init_htmx
     from shopapp.core.logging import configure_logging
+    from shopapp.core.messages import init_messages
     from shopapp.core.security import register_security_headers
     from shopapp.core.uploads import init_uploads
     from shopapp.mail import init_mail
@@ -94,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     init_client_limits(app)
     init_cache(app)
     init_htmx(app)
+    init_messages(app)
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
     from shopapp.orders import models as _orders  # noqa: F401  carts and orders

@@ -23,8 +23,14 @@ def wants_fragment() -> bool:
     A boosted request and a history restore (the user came back to a page whose
     snapshot htmx no longer has) both replace the whole body, so they get the full page.
     """
-    headers = request.headers
     g.htmx_varies = True
+    return asks_for_fragment()
+
+
+def asks_for_fragment() -> bool:
+    """``wants_fragment`` without marking the answer as varying: for a hook that looks at every request and
+    says ``Vary`` itself only when its answer did change (core/messages.py)."""
+    headers = request.headers
     return (
         headers.get("HX-Request") == "true"
         and headers.get("HX-Boosted") != "true"

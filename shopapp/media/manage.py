@@ -43,7 +43,6 @@ def _page(product: Product, errors: list[str] | None = None, status: int = 200) 
         errors=errors or [],
         max_images=MAX_IMAGES_PER_PRODUCT,
         alt_max=ALT_MAX,
-        flashes_oob=wants_fragment(),  # the fragment carries this request's message, or clears the last one
     )
 
 

@@ -91,7 +91,7 @@ def _owned_order(order_id: int) -> Order:
     return order
 
 
-def _order_page(order: Order, *, message: str | None = None, done: str | None = None, status: int = 200) -> Any:
+def _order_page(order: Order, *, message: str | None = None, status: int = 200) -> Any:
     context: dict[str, Any] = {
         "order": order,
         "actions": services.allowed_transitions(current_user, order),
@@ -99,7 +99,6 @@ def _order_page(order: Order, *, message: str | None = None, done: str | None = 
         "ship_form": ShipForm(formdata=None),
         "cancel_form": CancelForm(formdata=None),
         "message": message,
-        "done": done,
     }
     return render("orders/manage/order.html", "orders/manage/_status.html", http_status=status, **context)
 
@@ -128,8 +127,7 @@ def transition(order_id: int, action: str) -> ResponseReturnValue:
         return _order_page(_owned_order(order_id), message=done.error.message, status=done.error.status)
     db.session.flush()
     db.session.expire_all()  # the services change statuses with conditional UPDATEs: read the order anew
-    text = f"Order {order.number} is {past}."
+    flash(f"Order {order.number} is {past}.", "success")
     if not wants_fragment():
-        flash(text, "success")
         return redirect(url_for("orders_manage.order", order_id=order.id))
-    return _order_page(_owned_order(order_id), done=text)
+    return _order_page(_owned_order(order_id))

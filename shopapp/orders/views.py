@@ -169,8 +169,8 @@ def set_quantity(product_id: int) -> ResponseReturnValue:
         status = 409 if isinstance(done.error, NotFound) else done.error.status
         message = "This product is no longer sold." if isinstance(done.error, NotFound) else done.error.message
         return _cart_page(carts.get_cart(holder), {product_id: _sentence(message)}, status)
+    flash("Your cart is updated.", "success")
     if not wants_fragment():
-        flash("Your cart is updated.", "success")
         return redirect(url_for("orders.cart"))
     assert done.value is not None
     g.cart_count = done.value.item_count
@@ -184,8 +184,8 @@ def remove(product_id: int) -> ResponseReturnValue:
     if holder is None:
         return redirect(url_for("orders.cart"))
     view = carts.remove(holder, product_id)
+    flash("The item is removed from your cart.", "success")
     if not wants_fragment():
-        flash("The item is removed from your cart.", "success")
         return redirect(url_for("orders.cart"))
     g.cart_count = view.item_count
     return _cart_page(view)

@@ -6,6 +6,8 @@ from itertools import count
 
 from playwright.sync_api import Page, expect
 
+from tests.conftest import DEFAULT_PASSWORD
+
 _serial = count(1)
 
 
@@ -21,6 +23,14 @@ def register_owner(page: Page, name: str) -> None:
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Your shops")).to_be_visible()
+
+
+def log_in(page: Page, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
 
 
 def create_shop(page: Page, name: str) -> None:

@@ -270,7 +270,7 @@ def test_two_photos_through_the_form_with_htmx_get_the_gallery_fragment(owner: O
     assert "HX-Request" in response.headers["Vary"]
     assert "2 of 10 images" in response.text
     # The message comes with the fragment, out of band, and is not kept to show again on the next page.
-    flashes = re.search(r'<div id="flashes"[^>]*hx-swap-oob="true">(.*?)</div>', response.text, re.S)
+    flashes = re.search(r'<div id="flashes"[^>]*hx-swap-oob="innerHTML">(.*?)</div>', response.text, re.S)
     assert flashes and "2 images added." in flashes.group(1), response.text
     assert "images added." not in owner.pages.get(owner.images_page, timeout=TIMEOUT).text
     images = gallery_images(response.text)

@@ -15,9 +15,9 @@ from tests.media.photos import photo
 from tests.pages.conftest import HTMX, csrf_token, post, text
 
 
-def upload(client, product_id: int, *named: tuple[str, bytes], alt: str = "", headers=None):
+def upload(client, product_id: int, *named: tuple[str, bytes], alt: str = "", headers=None, token=None):
     data = {
-        "csrf_token": csrf_token(client),
+        "csrf_token": token or csrf_token(client),
         "alt": alt,
         "images": [(io.BytesIO(content), name) for name, content in named],
     }

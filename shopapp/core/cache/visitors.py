@@ -16,9 +16,8 @@ from flask import request, session
 from flask_login import current_user
 
 from shopapp.core.htmx import wants_fragment
+from shopapp.core.messages import WAITING
 
-# Where Flask keeps flash messages until a page shows them (it has no way to look without taking them).
-_FLASHES = "_flashes"
 # Where shopapp/orders/views.py keeps an anonymous visitor's cart token (``carts.Holder.token``).
 CART = "cart"
 
@@ -26,7 +25,7 @@ CART = "cart"
 def anonymous_read() -> bool:
     if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
         return False
-    return _FLASHES not in session and CART not in session and not current_user.is_authenticated
+    return WAITING not in session and CART not in session and not current_user.is_authenticated
 
 
 def key() -> str:
