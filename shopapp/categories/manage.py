@@ -21,10 +21,6 @@ def _index_page(form: CategoryForm) -> ResponseReturnValue:
     return render_template("categories/manage/index.html", categories=own, form=form), refused_status()
 
 
-def _fields(form: CategoryForm) -> dict[str, object]:
-    return {"name": form.name.data, "parent_id": form.parent_id.data}
-
-
 @bp.get("/")
 def index() -> ResponseReturnValue:
     return _index_page(CategoryForm(owner_id=current_user.id))
@@ -35,7 +31,7 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     form = CategoryForm(owner_id=current_user.id)
     if form.validate_on_submit():
-        done = submit(form, lambda: services.create_category(current_user, _fields(form)))
+        done = submit(form, lambda: services.create_category(current_user, form.changes()))
         if done.ok:
             flash(f"Category “{done.value.name}” created.", "success")
             return redirect(url_for("categories_manage.index"))
@@ -49,7 +45,7 @@ def edit(category_id: int) -> ResponseReturnValue:
     form = CategoryForm(obj=category, owner_id=current_user.id)
     if (
         form.validate_on_submit()
-        and submit(form, lambda: services.update_category(current_user, category.id, _fields(form))).ok
+        and submit(form, lambda: services.update_category(current_user, category.id, form.changes())).ok
     ):
         flash(f"Category “{form.name.data}” saved.", "success")
         return redirect(url_for("categories_manage.index"))
