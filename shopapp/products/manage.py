@@ -17,7 +17,7 @@ from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
 from shopapp.products import services
-from shopapp.products.forms import ProductForm, QuickEditForm
+from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm
 from shopapp.products.models import Product
 from shopapp.shops.services import get_owned_shop
 
@@ -70,7 +70,7 @@ def create(shop_id: int) -> ResponseReturnValue:
 @page_write
 def edit(product_id: int) -> ResponseReturnValue:
     product = _owned(product_id)
-    form = ProductForm(obj=product)
+    form = ProductEditForm(obj=product, owner=current_user)
     if _save(form, product):
         flash(f"Product “{product.name}” saved.", "success")
         return redirect(_table_url(product))

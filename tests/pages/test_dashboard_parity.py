@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from shopapp.categories.models import Category
 from shopapp.extensions import db
+from shopapp.products.models import Product
 from tests.pages.conftest import csrf_token, post, text
 
 
@@ -37,3 +38,52 @@ def test_a_bad_category_description_is_a_form_error_and_nothing_is_saved(client,
     refused = post(client, f"/dashboard/categories/{category.id}/edit", {"name": "Cups", "description": "bad\x00"})
     assert refused.status_code == 422 and "must not contain control characters" in text(refused)
     assert fresh(Category, category.id).description == "Kept."
+
+
+def _product_form(product, **changes):  # type: ignore[no-untyped-def]
+    """The full edit form of ``product`` as its page sends it, with ``changes``."""
+    return {
+        "name": product.name,
+        "description": product.description,
+        "price": str(product.price),
+        "stock": str(product.stock),
+        "is_active": "y",
+        "category_id": "",
+        "shop_id": str(product.shop_id),
+        "version": str(product.version),
+        **changes,
+    }
+
+
+def test_a_product_moves_to_another_of_my_shops(client, owner, make_user, make_shop, make_product, fresh):
+    here, there = make_shop(owner, name="Here"), make_shop(owner, name="There")
+    gone = make_shop(owner, name="Gone")
+    post(client, f"/dashboard/shops/{gone.id}/delete")
+    make_shop(make_user(), name="Foreign")
+    product = make_product(here, name="Kettle")
+    form = text(client.get(f"/dashboard/products/{product.id}/edit"))
+    shop_select = form[form.index('name="shop_id"') : form.index("</select>", form.index('name="shop_id"'))]
+    assert f'<option selected value="{here.id}">Here</option>' in shop_select
+    assert f'value="{there.id}">There</option>' in shop_select
+    assert "Gone" not in shop_select and "Foreign" not in shop_select
+    moved = post(client, f"/dashboard/products/{product.id}/edit", _product_form(product, shop_id=there.id))
+    assert moved.status_code == 302 and moved.headers["Location"].endswith(f"/dashboard/shops/{there.id}/products")
+    assert fresh(Product, product.id).shop_id == there.id
+    assert "Kettle" in text(client.get(f"/dashboard/shops/{there.id}/products"))
+    assert "Kettle" not in text(client.get(f"/dashboard/shops/{here.id}/products"))
+
+
+def test_a_foreign_or_deleted_shop_posted_by_hand_is_a_form_error(
+    client, owner, make_user, make_shop, make_product, fresh
+):
+    here, gone = make_shop(owner, name="Here"), make_shop(owner, name="Gone")
+    post(client, f"/dashboard/shops/{gone.id}/delete")
+    foreign = make_shop(make_user(), name="Foreign")
+    product = make_product(here, name="Kettle")
+    for shop in (foreign, gone):
+        refused = post(
+            client, f"/dashboard/products/{product.id}/edit", _product_form(product, shop_id=shop.id, name="Renamed")
+        )
+        assert refused.status_code == 422 and "Not a valid choice" in text(refused)
+        kept = fresh(Product, product.id)
+        assert (kept.shop_id, kept.name, kept.version) == (here.id, "Kettle", product.version)
