@@ -22,7 +22,7 @@ from shopapp.core.forms import (
     optional_id,
 )
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.services import FIELDS
+from shopapp.products.services import FIELDS, STOCK_CHANGE
 from shopapp.shops.services import list_own_shops
 
 
@@ -82,3 +82,15 @@ class ProductEditForm(ProductForm):
 
     def changes(self) -> dict[str, Any]:
         return {**super().changes(), "shop_id": self.shop_id.data}
+
+
+class StockForm(CheckedForm):
+    """Add to (or take from) the stock by a delta, as the API's POST /products/{id}/stock: one atomic update."""
+
+    rules = STOCK_CHANGE
+
+    delta = WholeNumberField(
+        "Change stock by",
+        validators=[InputRequired()],
+        description=f"A negative number takes from the stock; it stays between 0 and {MAX_STOCK}.",
+    )

@@ -17,7 +17,7 @@ from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
 from shopapp.products import services
-from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm
+from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm, StockForm
 from shopapp.products.models import Product
 from shopapp.shops.services import get_owned_shop
 
@@ -74,10 +74,31 @@ def edit(product_id: int) -> ResponseReturnValue:
     if _save(form, product):
         flash(f"Product “{product.name}” saved.", "success")
         return redirect(_table_url(product))
-    shown = form.current or product
+    return _edit_page(form.current or product, form, StockForm(formdata=None), stale=form.current is not None)
+
+
+def _edit_page(
+    product: Product, form: ProductEditForm, stock_form: StockForm, *, stale: bool = False
+) -> ResponseReturnValue:
     return render_template(
-        "products/manage/form.html", form=form, shop=shown.shop, product=shown, stale=form.current is not None
+        "products/manage/form.html", form=form, stock_form=stock_form, shop=product.shop, product=product, stale=stale
     ), refused_status()
+
+
+@bp.post(f"/products/<{ID}:product_id>/stock")
+@page_write
+def stock(product_id: int) -> ResponseReturnValue:
+    """Change the stock by a delta (the API's stock operation); refused, the edit page says why."""
+    product = _owned(product_id)
+    before, form = product.stock, StockForm()
+    if (
+        form.validate_on_submit()
+        and submit(form, lambda: services.adjust_stock(current_user, product.id, form.delta.data)).ok
+    ):
+        flash(f"Stock of “{product.name}”: {before} → {product.stock}.", "success")
+        return redirect(url_for("products_manage.edit", product_id=product.id))
+    product = services.get_owned_product(current_user, product.id)
+    return _edit_page(product, ProductEditForm(formdata=None, obj=product, owner=current_user), form)
 
 
 @bp.get(f"/products/<{ID}:product_id>/row")

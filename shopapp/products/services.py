@@ -37,6 +37,7 @@ NOT_FOUND = "No such product."
 NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
+STOCK_OUT_OF_RANGE = f"Stock would leave the range 0 to {MAX_STOCK}."
 
 _ID = validation.ID_MAX
 # Each field's rule. Page forms and the API also check by it the fields they could read when others were not
@@ -50,6 +51,8 @@ FIELDS: validation.Rules = {
     "category_id": lambda v: None if v is None else validation.bounded_int(v, "category_id", 1, _ID),
     "shop_id": lambda v: validation.bounded_int(v, "shop_id", 1, _ID),
 }
+# A stock change's rule: the API's body and the dashboard's stock form are checked by it too.
+STOCK_CHANGE: validation.Rules = {"delta": lambda v: validation.bounded_int(v, "delta", -MAX_STOCK, MAX_STOCK)}
 
 
 def with_relations(stmt: Select[Any]) -> Select[Any]:
@@ -212,7 +215,7 @@ def restore_product(user: User, product_id: int) -> Product:
 
 def adjust_stock(user: User, product_id: int, delta: int) -> Product:
     """Add ``delta`` to the stock in one atomic UPDATE; refuse to leave 0 … MAX_STOCK."""
-    delta = validation.bounded_int(delta, "delta", -MAX_STOCK, MAX_STOCK)
+    delta = STOCK_CHANGE["delta"](delta)
     product = get_owned_product(user, product_id)
     result = db.session.execute(
         update(Product)
@@ -221,7 +224,7 @@ def adjust_stock(user: User, product_id: int, delta: int) -> Product:
         execution_options={"synchronize_session": False},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"Stock would leave the range 0 to {MAX_STOCK}.", "delta")
+        raise Conflict(STOCK_OUT_OF_RANGE, "delta")
     db.session.refresh(product)
     return product
 

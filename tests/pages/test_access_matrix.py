@@ -151,6 +151,9 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/products/{PRODUCT}/quick", "POST"): fragment(
         lambda w: f"/dashboard/products/{w.product.id}/quick", _quick_form, lambda w: w.product
     ),
+    (f"/dashboard/products/{PRODUCT}/stock", "POST"): mine(
+        lambda w: f"/dashboard/products/{w.product.id}/stock", 302, lambda w: {"delta": "3"}, lambda w: w.product
+    ),
     (f"/dashboard/products/{PRODUCT}/row", "GET"): fragment(lambda w: f"/dashboard/products/{w.product.id}/row"),
     (f"/dashboard/products/{PRODUCT}/delete", "POST"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/delete", 302, target=lambda w: w.product

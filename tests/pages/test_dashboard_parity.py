@@ -4,14 +4,14 @@ thumbnails, stock marks, sorting and counts. Refusals change nothing."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+import pytest
 from sqlalchemy import select
 
 from shopapp.categories.models import Category
 from shopapp.extensions import db
-from shopapp.products.models import Product
-from tests.pages.conftest import csrf_token, post, text
+from shopapp.products.models import MAX_STOCK, Product
+from shopapp.products.services import STOCK_OUT_OF_RANGE
+from tests.pages.conftest import post, text
 
 
 def _named(app, model, name):  # type: ignore[no-untyped-def]
@@ -87,3 +87,44 @@ def test_a_foreign_or_deleted_shop_posted_by_hand_is_a_form_error(
         assert refused.status_code == 422 and "Not a valid choice" in text(refused)
         kept = fresh(Product, product.id)
         assert (kept.shop_id, kept.name, kept.version) == (here.id, "Kettle", product.version)
+
+
+def test_the_stock_changes_by_a_delta_from_the_edit_page(client, owner, make_shop, make_product, fresh):
+    product = make_product(make_shop(owner), name="Kettle", stock=5)
+    page = text(client.get(f"/dashboard/products/{product.id}/edit"))
+    assert f'action="/dashboard/products/{product.id}/stock"' in page and "Stock: 5" in page
+    added = post(client, f"/dashboard/products/{product.id}/stock", {"delta": "+7"})
+    assert added.status_code == 302 and added.headers["Location"].endswith(f"/dashboard/products/{product.id}/edit")
+    assert fresh(Product, product.id).stock == 12
+    taken = post(client, f"/dashboard/products/{product.id}/stock", {"delta": "-12"}, follow_redirects=True)
+    assert "Stock of “Kettle”: 12 → 0." in text(taken) and "Stock: 0" in text(taken)
+    assert fresh(Product, product.id).stock == 0
+
+
+@pytest.mark.parametrize(
+    ("delta", "message"),
+    [
+        ("-6", STOCK_OUT_OF_RANGE),
+        (str(MAX_STOCK), STOCK_OUT_OF_RANGE),
+        (str(MAX_STOCK + 1), f"must be at most {MAX_STOCK}"),
+        ("1.5", "Not a valid integer value."),
+        ("", "This field is required."),
+    ],
+)
+def test_a_stock_change_out_of_range_is_shown_and_writes_nothing(
+    client, owner, make_shop, make_product, fresh, delta, message
+):
+    product = make_product(make_shop(owner), name="Kettle", stock=5)
+    refused = post(client, f"/dashboard/products/{product.id}/stock", {"delta": delta})
+    assert refused.status_code == 422
+    assert f'<small id="delta-error" class="field-error">{message}</small>' in text(refused)
+    assert "Stock: 5" in text(refused)
+    kept = fresh(Product, product.id)
+    assert (kept.stock, kept.version) == (5, product.version)
+
+
+def test_another_owners_stock_is_not_mine_to_change(client, owner, make_product, fresh):
+    theirs = make_product(name="Theirs", stock=5, is_active=False)
+    refused = post(client, f"/dashboard/products/{theirs.id}/stock", {"delta": "1"})
+    assert refused.status_code == 404
+    assert fresh(Product, theirs.id).stock == 5
