@@ -171,7 +171,7 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/move", "POST"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/images/{w.image.id}/move",
         302,
-        lambda w: {"direction": "later"},
+        lambda w: {"position": "0"},
         lambda w: w.image,
     ),
     (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/alt", "POST"): mine(

@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from shopapp.categories.models import Category
 from shopapp.extensions import db
+from shopapp.media.services import list_images
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import STOCK_OUT_OF_RANGE
-from tests.pages.conftest import post, text
+from tests.media import files
+from tests.pages.conftest import HTMX, post, text
 
 
 def _named(app, model, name):  # type: ignore[no-untyped-def]
@@ -128,3 +130,42 @@ def test_another_owners_stock_is_not_mine_to_change(client, owner, make_product,
     refused = post(client, f"/dashboard/products/{theirs.id}/stock", {"delta": "1"})
     assert refused.status_code == 404
     assert fresh(Product, theirs.id).stock == 5
+
+
+def _image_order(app, product_id):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return [(image.id, image.position) for image in list_images(product_id)]
+
+
+def test_an_image_moves_to_any_position_in_one_step(app, client, owner, make_shop, make_product, make_image):
+    product = make_product(make_shop(owner), name="Vase")
+    a, b, c = (make_image(product, files.webp(size)).id for size in ((300, 200), (200, 300), (250, 250)))
+    page = text(client.get(f"/dashboard/products/{product.id}/images"))
+    select = page[page.index(f'id="position-{c}"') : page.index("</select>", page.index(f'id="position-{c}"'))]
+    assert '<option value="0">1 (primary)</option>' in select and '<option value="2" selected>3</option>' in select
+    moved = post(client, f"/dashboard/products/{product.id}/images/{c}/move", {"position": "0"})
+    assert moved.status_code == 302
+    assert _image_order(app, product.id) == [(c, 0), (a, 1), (b, 2)]
+    gallery = post(client, f"/dashboard/products/{product.id}/images/{c}/move", {"position": "2"}, headers=HTMX)
+    assert gallery.status_code == 200 and "<html" not in text(gallery) and 'id="gallery"' in text(gallery)
+    assert _image_order(app, product.id) == [(a, 0), (b, 1), (c, 2)]
+
+
+@pytest.mark.parametrize(
+    ("position", "message"), [("3", "must be at most 2"), ("-1", "must be at least 0"), ("x", "must be at least 0")]
+)
+def test_a_position_the_images_do_not_have_is_refused(
+    app, client, owner, make_shop, make_product, make_image, position, message
+):
+    product = make_product(make_shop(owner), name="Vase")
+    ids = [make_image(product, files.webp(size)).id for size in ((300, 200), (200, 300), (250, 250))]
+    refused = post(client, f"/dashboard/products/{product.id}/images/{ids[0]}/move", {"position": position})
+    assert refused.status_code == 422 and f"<p>Position: {message}</p>" in text(refused)
+    assert _image_order(app, product.id) == [(ident, n) for n, ident in enumerate(ids)]
+
+
+def test_another_owners_image_does_not_move(app, client, owner, make_product, make_image):
+    theirs = make_product(name="Theirs", is_active=False)
+    ids = [make_image(theirs, files.webp(size)).id for size in ((300, 200), (200, 300))]
+    assert post(client, f"/dashboard/products/{theirs.id}/images/{ids[1]}/move", {"position": "0"}).status_code == 404
+    assert _image_order(app, theirs.id) == [(ids[0], 0), (ids[1], 1)]

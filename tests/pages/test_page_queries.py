@@ -31,7 +31,7 @@ def test_moving_an_image_reads_the_product_once(client, owner, make_shop, make_p
     url = f"/dashboard/products/{product.id}/images/{images[1].id}/move"
     token = csrf_token(client)
     queries.clear()
-    moved = client.post(url, data={"csrf_token": token, "direction": "earlier"})
+    moved = client.post(url, data={"csrf_token": token, "position": "0"})
     assert moved.status_code == 302
     assert len(queries.reading("products")) == 1
 
