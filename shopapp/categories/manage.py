@@ -10,15 +10,25 @@ from shopapp.auth.sessions import require_login
 from shopapp.categories import services
 from shopapp.categories.forms import CategoryForm
 from shopapp.core.forms import attempt, page_write, refused_status, submit
-from shopapp.core.routing import ID
+from shopapp.core.htmx import render
+from shopapp.core.routing import ID, requested_page
 
 bp = Blueprint("categories_manage", __name__, url_prefix="/dashboard/categories")
 require_login(bp)
 
 
+PER_PAGE = 50
+
+
 def _index_page(form: CategoryForm) -> ResponseReturnValue:
-    own = services.list_categories(owner_id=current_user.id, per_page=100).items
-    return render_template("categories/manage/index.html", categories=own, form=form), refused_status()
+    page = services.list_categories(owner_id=current_user.id, page=requested_page(PER_PAGE), per_page=PER_PAGE)
+    return render(
+        "categories/manage/index.html",
+        "categories/manage/_list.html",
+        http_status=refused_status(),
+        page=page,
+        form=form,
+    )
 
 
 @bp.get("/")

@@ -7,11 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from shopapp.catalog.forms import SHOP_CHOICES
+from shopapp.categories.manage import PER_PAGE as CATEGORIES_PER_PAGE
 from shopapp.categories.models import Category
+from shopapp.categories.services import create_category
 from shopapp.extensions import db
 from shopapp.media.services import list_images
 from shopapp.products.models import MAX_STOCK, Product
 from shopapp.products.services import STOCK_OUT_OF_RANGE
+from shopapp.shops.services import create_shop
 from tests.media import files
 from tests.pages.conftest import HTMX, post, text
 
@@ -169,3 +173,54 @@ def test_another_owners_image_does_not_move(app, client, owner, make_product, ma
     ids = [make_image(theirs, files.webp(size)).id for size in ((300, 200), (200, 300))]
     assert post(client, f"/dashboard/products/{theirs.id}/images/{ids[1]}/move", {"position": "0"}).status_code == 404
     assert _image_order(app, theirs.id) == [(ids[0], 0), (ids[1], 1)]
+
+
+def test_the_categories_dashboard_pages_past_the_first_hundred(app, client, owner):
+    count = 2 * CATEGORIES_PER_PAGE + 1
+    with app.app_context():
+        for n in range(count):
+            create_category(owner, {"name": f"Category {n:03}"})
+        db.session.commit()
+    first = text(client.get("/dashboard/categories/"))
+    assert first.count('aria-label="Rename Category') == CATEGORIES_PER_PAGE
+    assert f"{count} categories · page 1 of 3" in first and 'href="/dashboard/categories/?page=3"' in first
+    last = client.get("/dashboard/categories/?page=3", headers=HTMX)
+    assert "<html" not in text(last) and text(last).count('aria-label="Rename Category') == 1
+    assert f"Category {count - 1:03}" in text(last) and "Category 000" not in text(last)
+    assert "There is no page 9" in text(client.get("/dashboard/categories/?page=9"))
+
+
+def _many_shops(app, owner, count):  # type: ignore[no-untyped-def]
+    """``count`` live shops "Shop 000"...; their ids by name."""
+    with app.app_context():
+        made = [create_shop(owner, {"name": f"Shop {n:03}"}) for n in range(count)]
+        db.session.commit()
+        return {shop.name: shop.id for shop in made}
+
+
+def _shop_options(page: str) -> str:
+    start = page.index('id="shop"')
+    return page[start : page.index("</select>", start)]
+
+
+def test_the_catalog_shop_filter_finds_shops_after_the_hundredth(app, client, make_user, queries):
+    shops = _many_shops(app, make_user(), SHOP_CHOICES + 5)
+    options = _shop_options(text(client.get("/")))
+    assert "Shop 099" in options and "Shop 100" not in options and 'id="shop_q"' in text(client.get("/"))
+    queries.clear()
+    found = text(client.get("/?shop_q=shop+10"))
+    assert len([sql for sql in queries.sql if sql.startswith("SELECT shops.id")]) == 1, queries.sql  # one query
+    assert [name for name in shops if f">{name}<" in _shop_options(found)] == [f"Shop 10{n}" for n in range(5)]
+    kept = _shop_options(text(client.get(f"/?shop={shops['Shop 104']}")))  # chosen, but not among the first 100
+    assert f'<option selected value="{shops["Shop 104"]}">Shop 104</option>' in kept and "Shop 000" in kept
+    narrowed = _shop_options(text(client.get(f"/?shop_q=shop+00&shop={shops['Shop 104']}")))
+    names = [name for name in shops if f">{name}<" in narrowed]
+    assert names == [f"Shop 00{n}" for n in range(10)] + ["Shop 104"]
+
+
+def test_with_htmx_a_shop_search_also_redraws_the_shop_filter(app, client, make_user):
+    _many_shops(app, make_user(), 3)
+    found = text(client.get("/?shop_q=001", headers=HTMX))
+    assert "<html" not in found and 'id="shop-filter" class="shop-filter" hx-swap-oob="true"' in found
+    assert ">Shop 001<" in found and ">Shop 002<" not in found
+    assert "shop-filter" not in text(client.get("/?q=mug", headers=HTMX))
