@@ -94,3 +94,8 @@ class StockForm(CheckedForm):
         validators=[InputRequired()],
         description=f"A negative number takes from the stock; it stays between 0 and {MAX_STOCK}.",
     )
+
+    def sent_delta(self) -> int:
+        """The delta of a valid form (its field is required, so it is a number then)."""
+        return int(self.delta.data or 0)
+

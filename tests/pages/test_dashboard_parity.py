@@ -4,6 +4,9 @@ thumbnails, stock marks, sorting and counts. Refusals change nothing."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -13,8 +16,9 @@ from shopapp.categories.models import Category
 from shopapp.categories.services import create_category
 from shopapp.extensions import db
 from shopapp.media.services import list_images
-from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.services import STOCK_OUT_OF_RANGE
+from shopapp.products.manage import PER_PAGE as PRODUCTS_PER_PAGE
+from shopapp.products.models import LOW_STOCK, MAX_STOCK, Product
+from shopapp.products.services import STOCK_OUT_OF_RANGE, update_product
 from shopapp.shops.services import create_shop
 from tests.media import files
 from tests.pages.conftest import HTMX, post, text
@@ -224,3 +228,74 @@ def test_with_htmx_a_shop_search_also_redraws_the_shop_filter(app, client, make_
     assert "<html" not in found and 'id="shop-filter" class="shop-filter" hx-swap-oob="true"' in found
     assert ">Shop 001<" in found and ">Shop 002<" not in found
     assert "shop-filter" not in text(client.get("/?q=mug", headers=HTMX))
+
+
+def _names_in_table(page: str) -> list[str]:
+    return re.findall(r'<td class="product-name">\s*<a href="[^"]+">([^<]+)</a>', page)
+
+
+def test_the_products_table_shows_thumbnails_and_stock_marks(client, owner, make_shop, make_product, make_image):
+    shop = make_shop(owner)
+    pictured = make_product(shop, name="Pictured", stock=LOW_STOCK + 1)
+    image = make_image(pictured, files.webp((300, 200)))
+    make_product(shop, name="Gone", stock=0)
+    make_product(shop, name="Few", stock=LOW_STOCK)
+    page = text(client.get(f"/dashboard/shops/{shop.id}/products"))
+    rows = {
+        name: page[page.index(f">{name}</a>") : page.index("</tr>", page.index(f">{name}</a>"))]
+        for name in ("Pictured", "Gone", "Few")
+    }
+    assert f"{image.storage_key}-small.webp" in page[page.index('<td class="thumb"><img') :][:300]
+    assert "Out of stock" in rows["Gone"] and "Low stock" not in rows["Gone"]
+    assert "Low stock" in rows["Few"] and "Out of stock" not in rows["Few"]
+    assert "stock-mark" not in rows["Pictured"]
+
+
+def test_the_products_table_sorts_by_its_column_headings(client, owner, make_shop, make_product, app):
+    shop = make_shop(owner)
+    for name, price, stock in (("Bowl", "30.00", 1), ("Cup", "10.00", 3), ("Adze", "20.00", 2)):
+        make_product(shop, name=name, price=Decimal(price), stock=stock)
+    url = f"/dashboard/shops/{shop.id}/products"
+    default = text(client.get(url))
+    assert _names_in_table(default) == ["Adze", "Bowl", "Cup"]
+    assert '<th scope="col" aria-sort="ascending">' in default and f'href="{url}?sort=-name"' in default
+    assert f'href="{url}?sort=price"' in default and f'href="{url}?sort=updated"' in default
+    assert _names_in_table(text(client.get(f"{url}?sort=price"))) == ["Cup", "Adze", "Bowl"]
+    by_stock = text(client.get(f"{url}?sort=-stock"))
+    assert _names_in_table(by_stock) == ["Cup", "Adze", "Bowl"]
+    assert 'aria-sort="descending"' in by_stock and f'href="{url}?sort=stock"' in by_stock
+    with app.app_context():
+        update_product(owner, _named(app, Product, "Bowl"), {"stock": 9})
+        db.session.commit()
+    assert _names_in_table(text(client.get(f"{url}?sort=-updated")))[0] == "Bowl"
+    # Not on the list: the default order, never an error or a column picked from the URL.
+    assert _names_in_table(text(client.get(f"{url}?sort=shop_id"))) == ["Adze", "Bowl", "Cup"]
+
+
+def test_search_sort_and_paging_work_together(client, owner, make_shop, make_product):
+    shop = make_shop(owner)
+    for n in range(PRODUCTS_PER_PAGE + 2):
+        make_product(shop, name=f"Mug {n:02}", price=Decimal(f"{n + 1}.00"))
+    make_product(shop, name="Plate", price=Decimal("999.00"))
+    url = f"/dashboard/shops/{shop.id}/products"
+    first = text(client.get(f"{url}?q=mug&sort=-price"))
+    assert _names_in_table(first)[:2] == [f"Mug {PRODUCTS_PER_PAGE + 1:02}", f"Mug {PRODUCTS_PER_PAGE:02}"]
+    assert "Plate" not in first and f"{PRODUCTS_PER_PAGE + 2} active products matching “mug”" in first
+    assert 'name="sort" value="-price"' in first  # the search box keeps the order
+    assert f'href="{url}?q=mug&amp;sort=-price&amp;page=2"' in first
+    second = text(client.get(f"{url}?q=mug&sort=-price&page=2", headers=HTMX))
+    assert _names_in_table(second) == ["Mug 01", "Mug 00"] and "<html" not in second
+    assert f'href="{url}?q=mug&amp;sort=price"' in second  # a heading keeps the search
+
+
+def test_the_shop_cards_count_products_and_orders(client, owner, make_shop, make_product):
+    busy = make_shop(owner, name="Busy")
+    make_shop(owner, name="Empty")
+    for n in range(3):
+        make_product(busy, name=f"Thing {n}")
+    gone = make_product(busy, name="Deleted thing")
+    post(client, f"/dashboard/products/{gone.id}/delete")
+    home = text(client.get("/dashboard/"))
+    assert 'aria-label="3 products in Busy">3 products</a>' in home
+    assert 'aria-label="0 products in Empty">0 products</a>' in home
+    assert "0 placed orders of Busy" in home
