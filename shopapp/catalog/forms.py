@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -17,6 +17,7 @@ from shopapp.core.forms import OptionalSelectField, SelectField, checked_by
 from shopapp.shops.services import shop_choices
 
 CATALOG_PER_PAGE = 12
+SHOP_CHOICES = 100  # the shop filter offers this many shops at most, then "Find a shop" narrows them
 SORT_CHOICES = [
     SelectChoice("relevance", "Best match"),
     SelectChoice("newest", "Newest"),
@@ -26,8 +27,9 @@ SORT_CHOICES = [
 ]
 
 
-def _shop_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "All shops")] + [SelectChoice(str(ident), name) for ident, name in shop_choices(100)]
+def _shop_choices(find: str | None, keep: int | None) -> list[SelectChoice]:
+    found = shop_choices(SHOP_CHOICES, find=find, keep=keep)
+    return [SelectChoice("", "All shops")] + [SelectChoice(str(ident), name) for ident, name in found]
 
 
 class CatalogForm(FlaskForm):
@@ -39,6 +41,8 @@ class CatalogForm(FlaskForm):
     q = SearchField("Search", render_kw={"placeholder": "Search products", "autocomplete": "off"})
     category = OptionalSelectField("Category")
     shop = OptionalSelectField("Shop")
+    # Narrows the shops the filter offers (they are too many for one <select>), the chosen one always kept.
+    shop_q = SearchField("Find a shop", render_kw={"placeholder": "Shop name", "autocomplete": "off"})
     min_price = StringField(
         "Min price", validators=[Optional(), checked_by(validation.price)], render_kw={"inputmode": "decimal"}
     )
@@ -56,9 +60,10 @@ class CatalogForm(FlaskForm):
         else:
             del self.category
         if with_shop:
-            self.shop.choices = _shop_choices
+            # Once per request, whether to check the value or to draw the field.
+            self.shop.choices = cache(lambda: _shop_choices(self.shop_q.data, self.shop.data))
         else:
-            del self.shop
+            del self.shop, self.shop_q
 
     def _valid(self, name: str) -> Any:
         field = self._fields.get(name)

@@ -13,7 +13,7 @@ from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.catalog.query import related_products, search_catalog
 from shopapp.categories.services import ancestors, child_categories, get_category
 from shopapp.core.cache import shared
-from shopapp.core.htmx import render
+from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
 from shopapp.products.models import Product, ProductImage
 from shopapp.products.services import get_visible_product
@@ -37,7 +37,9 @@ def index() -> ResponseReturnValue:
     form = CatalogForm(formdata=request.args)
     form.validate()
     page = search_catalog(form.to_query(page=requested_page(CATALOG_PER_PAGE)))
-    return render("products/catalog.html", "products/_results.html", form=form, page=page)
+    return render(
+        "products/catalog.html", "products/_results.html", form=form, page=page, shop_filter_oob=wants_fragment()
+    )
 
 
 @bp.get(f"/products/<{ID}:ident>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import StringField
+from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
@@ -25,8 +25,12 @@ class CategoryForm(CheckedForm):
     rules = FIELDS
 
     name = StringField("Name", validators=[InputRequired()])
+    description = TextAreaField("Description", render_kw={"rows": 3})
     parent_id = SelectField("Parent category", coerce=optional_id)
 
     def __init__(self, *args: object, owner_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.parent_id.choices = category_choices("None (a top-level category)", owner_id)
+
+    def changes(self) -> dict[str, object]:
+        return {"name": self.name.data, "description": self.description.data or "", "parent_id": self.parent_id.data}

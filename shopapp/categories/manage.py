@@ -10,19 +10,25 @@ from shopapp.auth.sessions import require_login
 from shopapp.categories import services
 from shopapp.categories.forms import CategoryForm
 from shopapp.core.forms import attempt, page_write, refused_status, submit
-from shopapp.core.routing import ID
+from shopapp.core.htmx import render
+from shopapp.core.routing import ID, requested_page
 
 bp = Blueprint("categories_manage", __name__, url_prefix="/dashboard/categories")
 require_login(bp)
 
 
+PER_PAGE = 50
+
+
 def _index_page(form: CategoryForm) -> ResponseReturnValue:
-    own = services.list_categories(owner_id=current_user.id, per_page=100).items
-    return render_template("categories/manage/index.html", categories=own, form=form), refused_status()
-
-
-def _fields(form: CategoryForm) -> dict[str, object]:
-    return {"name": form.name.data, "parent_id": form.parent_id.data}
+    page = services.list_categories(owner_id=current_user.id, page=requested_page(PER_PAGE), per_page=PER_PAGE)
+    return render(
+        "categories/manage/index.html",
+        "categories/manage/_list.html",
+        http_status=refused_status(),
+        page=page,
+        form=form,
+    )
 
 
 @bp.get("/")
@@ -35,7 +41,7 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     form = CategoryForm(owner_id=current_user.id)
     if form.validate_on_submit():
-        done = submit(form, lambda: services.create_category(current_user, _fields(form)))
+        done = submit(form, lambda: services.create_category(current_user, form.changes()))
         if done.ok:
             flash(f"Category “{done.value.name}” created.", "success")
             return redirect(url_for("categories_manage.index"))
@@ -49,7 +55,7 @@ def edit(category_id: int) -> ResponseReturnValue:
     form = CategoryForm(obj=category, owner_id=current_user.id)
     if (
         form.validate_on_submit()
-        and submit(form, lambda: services.update_category(current_user, category.id, _fields(form))).ok
+        and submit(form, lambda: services.update_category(current_user, category.id, form.changes())).ok
     ):
         flash(f"Category “{form.name.data}” saved.", "success")
         return redirect(url_for("categories_manage.index"))

@@ -121,9 +121,13 @@ def alt(product_id: int, image_id: int) -> ResponseReturnValue:
 @bp.post(ONE + "/move")
 @page_write
 def move(product_id: int, image_id: int) -> ResponseReturnValue:
-    step = -1 if request.form.get("direction") == "earlier" else 1
-    services.move_image(current_user, product_id, image_id, step)
-    return _back(get_owned_product(current_user, product_id))  # read by the move, under its lock
+    """Move an image to the chosen position (the gallery's select, or a drop in the browser, send the same form)."""
+    position = request.form.get("position", -1, type=int)
+    done = attempt(lambda: services.move_image(current_user, product_id, image_id, position))
+    product = get_owned_product(current_user, product_id)  # read by the move, under its lock
+    if done.error is not None:
+        return _page(product, [f"Position: {done.error.message}"], status=done.error.status)
+    return _back(product)
 
 
 @bp.route(ONE + "/delete", methods=["GET", "POST"])

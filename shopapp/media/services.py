@@ -44,14 +44,14 @@ def rendition_size(image: ProductImage, rendition: str) -> tuple[int, int]:
     return fit_size((image.width, image.height), RENDITIONS[rendition])
 
 
-def move_image(user: User, product_id: int, image_id: int, step: int) -> list[ProductImage]:
-    """Move one image ``step`` places (-1: earlier, +1: later) in its product's order."""
+def move_image(user: User, product_id: int, image_id: int, position: int) -> list[ProductImage]:
+    """Move one image to ``position`` (0: the primary image) in its product's order, the others keeping theirs
+    among themselves; a position the product's images do not have is refused."""
     order = [image.id for image in list_images(lock_owned_product(user, product_id).id)]
     if image_id not in order:
         raise NotFound("No such image.")
-    index = order.index(image_id)
-    target = min(max(index + step, 0), len(order) - 1)
-    order.insert(target, order.pop(index))
+    position = validation.bounded_int(position, "position", 0, len(order) - 1)
+    order.insert(position, order.pop(order.index(image_id)))
     return reorder_images(user, product_id, order)
 
 

@@ -10,8 +10,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
+from shopapp.auth.models import User
 from shopapp.categories.forms import category_choices
 from shopapp.core.forms import (
     CheckedForm,
@@ -20,7 +22,8 @@ from shopapp.core.forms import (
     optional_id,
 )
 from shopapp.products.models import MAX_STOCK, Product
-from shopapp.products.services import FIELDS
+from shopapp.products.services import FIELDS, STOCK_CHANGE
+from shopapp.shops.services import list_own_shops
 
 
 class QuickEditForm(CheckedForm):
@@ -65,3 +68,34 @@ class ProductForm(QuickEditForm):
             "description": self.description.data or "",
             "category_id": self.category_id.data,
         }
+
+
+class ProductEditForm(ProductForm):
+    """The full form of an existing product, which may also move to another of the owner's shops: only their
+    own live shops are choices, so another owner's shop id sent by hand is a form error before any write."""
+
+    shop_id = SelectField("Shop", coerce=int, description="Move the product to another of your shops.")
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shop_id.choices = [SelectChoice(str(shop.id), shop.name) for shop in list_own_shops(owner)]
+
+    def changes(self) -> dict[str, Any]:
+        return {**super().changes(), "shop_id": self.shop_id.data}
+
+
+class StockForm(CheckedForm):
+    """Add to (or take from) the stock by a delta, as the API's POST /products/{id}/stock: one atomic update."""
+
+    rules = STOCK_CHANGE
+
+    delta = WholeNumberField(
+        "Change stock by",
+        validators=[InputRequired()],
+        description=f"A negative number takes from the stock; it stays between 0 and {MAX_STOCK}.",
+    )
+
+    def sent_delta(self) -> int:
+        """The delta of a valid form (its field is required, so it is a number then)."""
+        return int(self.delta.data or 0)
+

@@ -17,8 +17,8 @@ from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
 from shopapp.products import services
-from shopapp.products.forms import ProductForm, QuickEditForm
-from shopapp.products.models import Product
+from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm, StockForm
+from shopapp.products.models import LOW_STOCK, Product
 from shopapp.shops.services import get_owned_shop
 
 bp = Blueprint("products_manage", __name__, url_prefix="/dashboard")
@@ -26,6 +26,8 @@ require_login(bp)
 
 PER_PAGE = 25
 STATUS_LABELS = {"active": "Active", "inactive": "Inactive", "deleted": "Deleted"}
+# The table's sortable columns (``services.OWNER_SORTS``), by heading.
+SORT_COLUMNS = {"name": "Name", "price": "Price", "stock": "Stock", "updated": "Updated"}
 
 
 def _table_url(product: Product, status: str | None = None) -> str:
@@ -39,8 +41,17 @@ def index(shop_id: int) -> ResponseReturnValue:
     if status not in STATUS_LABELS:
         status = "active"
     q = request.args.get("q", "").strip()
+    sort = request.args.get("sort", "name")
+    if sort.removeprefix("-") not in services.OWNER_SORTS:
+        sort = "name"
     page = services.list_user_products(
-        current_user, status=status, shop_id=shop.id, q=q or None, page=requested_page(PER_PAGE), per_page=PER_PAGE
+        current_user,
+        status=status,
+        shop_id=shop.id,
+        q=q or None,
+        sort=sort,
+        page=requested_page(PER_PAGE),
+        per_page=PER_PAGE,
     )
     return render(
         "products/manage/index.html",
@@ -50,6 +61,9 @@ def index(shop_id: int) -> ResponseReturnValue:
         q=q,
         status=status,
         statuses=STATUS_LABELS,
+        sort=sort,
+        columns=SORT_COLUMNS,
+        low_stock=LOW_STOCK,
     )
 
 
@@ -70,14 +84,35 @@ def create(shop_id: int) -> ResponseReturnValue:
 @page_write
 def edit(product_id: int) -> ResponseReturnValue:
     product = _owned(product_id)
-    form = ProductForm(obj=product)
+    form = ProductEditForm(obj=product, owner=current_user)
     if _save(form, product):
         flash(f"Product “{product.name}” saved.", "success")
         return redirect(_table_url(product))
-    shown = form.current or product
+    return _edit_page(form.current or product, form, StockForm(formdata=None), stale=form.current is not None)
+
+
+def _edit_page(
+    product: Product, form: ProductEditForm, stock_form: StockForm, *, stale: bool = False
+) -> ResponseReturnValue:
     return render_template(
-        "products/manage/form.html", form=form, shop=shown.shop, product=shown, stale=form.current is not None
+        "products/manage/form.html", form=form, stock_form=stock_form, shop=product.shop, product=product, stale=stale
     ), refused_status()
+
+
+@bp.post(f"/products/<{ID}:product_id>/stock")
+@page_write
+def stock(product_id: int) -> ResponseReturnValue:
+    """Change the stock by a delta (the API's stock operation); refused, the edit page says why."""
+    product = _owned(product_id)
+    before, form = product.stock, StockForm()
+    if (
+        form.validate_on_submit()
+        and submit(form, lambda: services.adjust_stock(current_user, product.id, form.sent_delta())).ok
+    ):
+        flash(f"Stock of “{product.name}”: {before} → {product.stock}.", "success")
+        return redirect(url_for("products_manage.edit", product_id=product.id))
+    product = services.get_owned_product(current_user, product.id)
+    return _edit_page(product, ProductEditForm(formdata=None, obj=product, owner=current_user), form)
 
 
 @bp.get(f"/products/<{ID}:product_id>/row")

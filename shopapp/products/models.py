@@ -15,6 +15,7 @@ MAX_PRICE = validation.PRICE_MAX
 MAX_STOCK = validation.STOCK_MAX
 ALT_MAX = 300  # characters of an image's alt text
 MAX_IMAGES_PER_PRODUCT = 10
+LOW_STOCK = 5  # at most this many left: the owner's table marks the product "Low stock"
 
 
 class Product(TimestampMixin, Model):
@@ -46,6 +47,10 @@ class Product(TimestampMixin, Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def low_stock(self) -> bool:
+        return 0 < self.stock <= LOW_STOCK
 
 
 # A name is unique among the live products of a shop (deleted ones may share it), whatever its case.

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import Select, bindparam, event, select, update
+from sqlalchemy import Select, bindparam, event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,6 +37,7 @@ NOT_FOUND = "No such product."
 NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
+STOCK_OUT_OF_RANGE = f"Stock would leave the range 0 to {MAX_STOCK}."
 
 _ID = validation.ID_MAX
 # Each field's rule. Page forms and the API also check by it the fields they could read when others were not
@@ -50,6 +51,8 @@ FIELDS: validation.Rules = {
     "category_id": lambda v: None if v is None else validation.bounded_int(v, "category_id", 1, _ID),
     "shop_id": lambda v: validation.bounded_int(v, "shop_id", 1, _ID),
 }
+# A stock change's rule: the API's body and the dashboard's stock form are checked by it too.
+STOCK_CHANGE: validation.Rules = {"delta": lambda v: validation.bounded_int(v, "delta", -MAX_STOCK, MAX_STOCK)}
 
 
 def with_relations(stmt: Select[Any]) -> Select[Any]:
@@ -212,7 +215,7 @@ def restore_product(user: User, product_id: int) -> Product:
 
 def adjust_stock(user: User, product_id: int, delta: int) -> Product:
     """Add ``delta`` to the stock in one atomic UPDATE; refuse to leave 0 … MAX_STOCK."""
-    delta = validation.bounded_int(delta, "delta", -MAX_STOCK, MAX_STOCK)
+    delta = STOCK_CHANGE["delta"](delta)
     product = get_owned_product(user, product_id)
     result = db.session.execute(
         update(Product)
@@ -221,9 +224,29 @@ def adjust_stock(user: User, product_id: int, delta: int) -> Product:
         execution_options={"synchronize_session": False},
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"Stock would leave the range 0 to {MAX_STOCK}.", "delta")
+        raise Conflict(STOCK_OUT_OF_RANGE, "delta")
     db.session.refresh(product)
     return product
+
+
+# The orders of the owner's products table: each key, and "-key" for the reverse, then by id.
+OWNER_SORTS: dict[str, Any] = {
+    "name": Product.name,
+    "price": Product.price,
+    "stock": Product.stock,
+    "updated": Product.updated_at,
+}
+
+
+def owner_sort(sort: str) -> list[Any]:
+    """The ORDER BY of ``sort`` (a key of ``OWNER_SORTS``, "-" first for descending); anything else is refused."""
+    column = OWNER_SORTS.get(sort.removeprefix("-"))
+    if column is None:
+        choices = ", ".join(f"{key}, -{key}" for key in OWNER_SORTS)
+        raise Invalid(f"must be one of {choices}", "sort")
+    if sort.startswith("-"):
+        return [column.desc(), Product.id.desc()]
+    return [column, Product.id]
 
 
 def list_user_products(
@@ -232,16 +255,29 @@ def list_user_products(
     status: str = "active",
     shop_id: int | None = None,
     q: str | None = None,
+    sort: str = "name",
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
 ) -> Page[Product]:
-    """The owner's products across their (not deleted) shops, by status, optionally by name."""
+    """The owner's products across their (not deleted) shops, by status, optionally by name, in ``sort`` order;
+    each with its shop, category and images in the same query (the table's thumbnails)."""
     if status not in STATUSES:
         raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
+    order = owner_sort(sort)
     stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
     stmt = stmt.where(by_status(Product, status))
     if shop_id is not None:
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
         stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
-    return paginate(with_relations(stmt.order_by(Product.name, Product.id)), page, per_page)
+    return paginate(with_relations(stmt.order_by(*order)), page, per_page)
+
+
+def product_counts(shop_ids: list[int]) -> dict[int, int]:
+    """How many live (not deleted) products each of these shops has, 0 included: one grouped query."""
+    rows = db.session.execute(
+        select(Product.shop_id, func.count())
+        .where(Product.shop_id.in_(shop_ids), Product.deleted_at.is_(None))
+        .group_by(Product.shop_id)
+    ).all()
+    return {**dict.fromkeys(shop_ids, 0), **{shop_id: count for shop_id, count in rows}}

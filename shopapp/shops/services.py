@@ -117,14 +117,30 @@ def list_shops(
     return paginate(stmt.order_by(Shop.name, Shop.id), page, per_page)
 
 
-# Built once, so each request reuses its compiled form; the limit is a parameter.
-_CHOICES = live_shops().with_only_columns(Shop.id, Shop.name).order_by(Shop.name, Shop.id).limit(bindparam("limit"))
+# Built once, so each request reuses its compiled form; the values are parameters. The kept shop sorts first, so
+# the limit never cuts it off.
+_KEPT = Shop.id == bindparam("keep")
+_CHOICES = (
+    live_shops()
+    .with_only_columns(Shop.id, Shop.name)
+    .where(or_(Shop.name.ilike(bindparam("pattern"), escape="\\"), _KEPT))
+    .order_by(_KEPT.desc(), Shop.name, Shop.id)
+    .limit(bindparam("limit"))
+)
 
 
-def shop_choices(limit: int) -> list[tuple[int, str]]:
-    """(id, name) of the first ``limit`` shops of ``list_shops``, for a <select> on every catalog page:
-    two columns, no count, no objects to build."""
-    return [(ident, name) for ident, name in db.session.execute(_CHOICES, {"limit": limit})]
+def shop_choices(limit: int, *, find: str | None = None, keep: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the first ``limit`` shops of ``list_shops`` whose name has ``find`` in it, for a <select> on
+    every catalog page; with ``keep`` (the shop chosen) that live shop too, wherever it ranks, in name order with
+    the others. One query of two columns, no count, no objects to build."""
+    kept = keep if keep is not None and 1 <= keep <= validation.ID_MAX else 0  # no row has id 0
+    values = {"pattern": like_pattern(find) if find and find.strip() else "%", "keep": kept, "limit": limit + 1}
+    rows = [(ident, name) for ident, name in db.session.execute(_CHOICES, values)]
+    if not rows or rows[0][0] != kept:
+        return rows[:limit]
+    chosen, others = rows[0], rows[1:]
+    at = next((n for n, row in enumerate(others) if (row[1], row[0]) > (chosen[1], chosen[0])), len(others))
+    return [*others[:at], chosen, *others[at:]]
 
 
 def list_own_shops(user: User, *, deleted: bool = False) -> list[Shop]:

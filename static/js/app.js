@@ -81,6 +81,49 @@ document.addEventListener("htmx:afterRequest", (event) => {
   }
 });
 
+// Images: drag one onto another's place to move it there. The drop picks that place in the dragged image's own
+// "Move" form and sends it, as choosing the position and pressing "Move" does without JavaScript.
+let draggedImage = null;
+
+function imageItemOf(event) {
+  return event.target instanceof Element ? event.target.closest(".image-item[draggable]") : null;
+}
+
+document.addEventListener("dragstart", (event) => {
+  draggedImage = imageItemOf(event);
+  if (draggedImage) {
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", "");
+  }
+});
+
+document.addEventListener("dragover", (event) => {
+  const item = imageItemOf(event);
+  if (draggedImage && item && item.parentElement === draggedImage.parentElement) {
+    event.preventDefault();
+    item.classList.toggle("drop-target", item !== draggedImage);
+  }
+});
+
+document.addEventListener("dragleave", (event) => imageItemOf(event)?.classList.remove("drop-target"));
+
+document.addEventListener("drop", (event) => {
+  const item = imageItemOf(event);
+  if (!draggedImage || !item || item === draggedImage || item.parentElement !== draggedImage.parentElement) {
+    return;
+  }
+  event.preventDefault();
+  item.classList.remove("drop-target");
+  const form = draggedImage.querySelector(".move-form");
+  form.elements.position.value = String(Array.from(item.parentElement.children).indexOf(item));
+  draggedImage = null;
+  form.requestSubmit();
+});
+
+document.addEventListener("dragend", () => {
+  draggedImage = null;
+});
+
 // A request htmx did not swap (a server error, a proxy's page, no connection) still says what happened.
 function showRequestError(text) {
   const region = document.getElementById("request-error");

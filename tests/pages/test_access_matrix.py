@@ -151,6 +151,9 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/products/{PRODUCT}/quick", "POST"): fragment(
         lambda w: f"/dashboard/products/{w.product.id}/quick", _quick_form, lambda w: w.product
     ),
+    (f"/dashboard/products/{PRODUCT}/stock", "POST"): mine(
+        lambda w: f"/dashboard/products/{w.product.id}/stock", 302, lambda w: {"delta": "3"}, lambda w: w.product
+    ),
     (f"/dashboard/products/{PRODUCT}/row", "GET"): fragment(lambda w: f"/dashboard/products/{w.product.id}/row"),
     (f"/dashboard/products/{PRODUCT}/delete", "POST"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/delete", 302, target=lambda w: w.product
@@ -168,7 +171,7 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/move", "POST"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/images/{w.image.id}/move",
         302,
-        lambda w: {"direction": "later"},
+        lambda w: {"position": "0"},
         lambda w: w.image,
     ),
     (f"/dashboard/products/{PRODUCT}/images/{IMAGE}/alt", "POST"): mine(

@@ -116,7 +116,7 @@ def test_reorder_and_delete_with_confirmation(app, client, owner, make_shop, mak
     for size in ((300, 200), (200, 300)):
         upload(client, product.id, ("x.webp", files.webp(size)))
     first, second = [i.id for i in images_of(app, product.id)]
-    post(client, f"/dashboard/products/{product.id}/images/{second}/move", {"direction": "earlier"})
+    post(client, f"/dashboard/products/{product.id}/images/{second}/move", {"position": "0"})
     assert [i.id for i in images_of(app, product.id)] == [second, first]
 
     confirm = client.get(f"/dashboard/products/{product.id}/images/{second}/delete")
@@ -135,10 +135,7 @@ def test_another_owners_images_are_unreachable(app, client, owner, make_product,
     assert client.get(f"/dashboard/products/{theirs.id}/images").status_code == 404
     assert upload(client, theirs.id, ("x.jpg", files.jpeg())).status_code == 404
     assert post(client, f"/dashboard/products/{theirs.id}/images/{image_id}/delete").status_code == 404
-    assert (
-        post(client, f"/dashboard/products/{theirs.id}/images/{image_id}/move", {"direction": "later"}).status_code
-        == 404
-    )
+    assert post(client, f"/dashboard/products/{theirs.id}/images/{image_id}/move", {"position": "1"}).status_code == 404
     assert len(images_of(app, theirs.id)) == 1 and len(media_files(app)) == 3
 
 

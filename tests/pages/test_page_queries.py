@@ -31,7 +31,7 @@ def test_moving_an_image_reads_the_product_once(client, owner, make_shop, make_p
     url = f"/dashboard/products/{product.id}/images/{images[1].id}/move"
     token = csrf_token(client)
     queries.clear()
-    moved = client.post(url, data={"csrf_token": token, "direction": "earlier"})
+    moved = client.post(url, data={"csrf_token": token, "position": "0"})
     assert moved.status_code == 302
     assert len(queries.reading("products")) == 1
 
@@ -70,3 +70,38 @@ def test_the_cart_page_reads_the_cart_once(client, auth, make_user, make_world, 
     assert page.status_code == 200 and "Plate" in text(page) and "Pan" in text(page)
     assert len(queries.reading("cart_items")) == 1, queries.sql
     assert len(queries) <= 2, queries.sql  # the signed-in user, the cart
+
+
+def test_the_products_table_reads_its_products_and_thumbnails_in_one_query(
+    client, owner, make_shop, make_product, make_image, queries
+):
+    """Thumbnails ride on the page's query; more products (with images) do not add queries."""
+    shop = make_shop(owner)
+
+    def table_statements() -> tuple[int, int]:
+        queries.clear()
+        page = client.get(f"/dashboard/shops/{shop.id}/products?sort=-stock")
+        assert page.status_code == 200
+        return len(queries.reading("products")), len(queries)
+
+    make_image(make_product(shop, name="Kettle"), files.webp((300, 200)))
+    few = table_statements()
+    for n in range(4):
+        make_image(make_product(shop, name=f"Pot {n}", stock=n), files.webp((200, 300)))
+    assert text(client.get(f"/dashboard/shops/{shop.id}/products")).count('<td class="thumb"><img') == 5
+    assert table_statements() == few and few[0] == 1, queries.sql
+
+
+def test_the_dashboard_counts_every_shops_products_and_orders_in_one_query_each(
+    client, owner, make_shop, make_product, queries
+):
+    def home_statements() -> int:
+        queries.clear()
+        assert client.get("/dashboard/").status_code == 200
+        return len(queries)
+
+    make_product(make_shop(owner, name="One"))
+    one = home_statements()
+    for n in range(3):
+        make_product(make_shop(owner, name=f"More {n}"))
+    assert home_statements() == one, queries.sql
