@@ -48,7 +48,7 @@ def add_product(page: Page, name: str, price: str, stock: str) -> None:
     page.get_by_label("Name").fill(name)
     page.get_by_label("Description").fill("Hand made, one at a time.")
     page.get_by_label("Price").fill(price)
-    page.get_by_label("Stock").fill(stock)
+    page.get_by_label("Stock", exact=True).fill(stock)
     page.get_by_role("button", name="Create product").click()
     expect(page.get_by_role("row", name=name)).to_be_visible()
 

@@ -26,7 +26,7 @@ def test_owner_flow_with_htmx_then_a_customer_finds_the_product(page: Page, brow
     # Inline edit of the stock: the row swaps to a form and back, no page load.
     page.evaluate("window.__samePage = true")
     page.get_by_role("link", name=f"Quick edit {product}").click()
-    page.get_by_label("Stock").fill("7")
+    page.get_by_label("Stock", exact=True).fill("7")
     page.get_by_role("button", name="Save").click()
     row = page.get_by_role("row", name=product)
     expect(row.get_by_text("Saved")).to_be_visible()
@@ -79,7 +79,7 @@ def test_owner_flow_without_javascript(browser: Browser, base_url: str) -> None:
 
         page.get_by_role("link", name=f"Quick edit {product}").click()  # the full edit form instead
         expect(page.get_by_role("heading", name="Edit product")).to_be_visible()
-        page.get_by_label("Stock").fill("11")
+        page.get_by_label("Stock", exact=True).fill("11")
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("row", name=product).get_by_role("cell", name="11", exact=True)).to_be_visible()
 
