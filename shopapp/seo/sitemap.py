@@ -128,7 +128,8 @@ def more_than(limit: int) -> bool:
 
 def file_numbers(section: Section, per_file: int) -> Iterator[int]:
     """The numbers of the section's files that hold a row: one index probe a file (the first id past the last)."""
-    first_after = select(func.min(section.rows().where(section.id > bindparam("after")).subquery().c.id))
+    first_after = section.rows().with_only_columns(section.id).where(section.id > bindparam("after"))
+    first_after = first_after.order_by(section.id).limit(1)
     after = 0
     while (first := db.session.scalar(first_after, {"after": after})) is not None:
         number = (first - 1) // per_file + 1

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from flask import Blueprint, abort, current_app, redirect, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
+from werkzeug.http import is_resource_modified
 
 from shopapp.core.cache import shared
 from shopapp.seo import sitemap
@@ -76,21 +77,31 @@ def _urlset(listings: list[Listing], *, with_pages: bool, empty_is_missing: bool
     fingerprints = [listing.fingerprint() for listing in listings]
     if empty_is_missing and not any(count for count, _, _ in fingerprints):
         abort(404)
-    parts: list[Callable[[], Iterator[str]]] = [lambda: iter([sitemap.page_urls()])] if with_pages else []
-    parts += [functools.partial(sitemap.listing_urls, listing) for listing in listings]
-    response = current_app.response_class(stream_with_context(sitemap.urlset(*parts)), content_type=XML)
     names = [listing.section.name for listing in listings]
-    response.set_etag(sitemap.etag(request.host_url, with_pages, names, fingerprints))
-    latest = [when for _, _, when in fingerprints if when is not None]
-    if latest:
-        response.last_modified = max(latest)
+    tag = sitemap.etag(request.host_url, with_pages, names, fingerprints)
+    latest = max((when for _, _, when in fingerprints if when is not None), default=None)
+    if not is_resource_modified(request.environ, etag=tag, last_modified=latest):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(stream_with_context(sitemap.urlset(*_parts(listings, with_pages))))
+        response.content_type = XML
+    response.set_etag(tag)
+    response.last_modified = latest
     return response
+
+
+def _parts(listings: list[Listing], with_pages: bool) -> list[Callable[[], Iterator[str]]]:
+    parts: list[Callable[[], Iterator[str]]] = [lambda: iter([sitemap.page_urls()])] if with_pages else []
+    return parts + [functools.partial(sitemap.listing_urls, listing) for listing in listings]
 
 
 @bp.after_request
 def _conditional(response: Response) -> Response:
-    """A 304 for a client that has the answer (fresh or a shared copy): sitemaps carry an ETag."""
-    if response.status_code == 200 and "ETag" in response.headers:
+    """Sitemaps are kept by caches and asked again each time. A built body (the index, or a shared copy of it)
+    answers a client that has it with a 304 here; a streamed one was checked before it was made (``_urlset``:
+    ``make_conditional`` would read it whole to learn its length)."""
+    if response.status_code in (200, 304) and "ETag" in response.headers:
         response.headers["Cache-Control"] = REVALIDATE
-        response.make_conditional(request)
+        if not response.is_streamed:
+            response.make_conditional(request)
     return response
