@@ -66,6 +66,10 @@ bench-checkout: setup
 bench-sitemap: setup
 	$(BIN)/python bench/sitemap.py $(BENCH_ARGS)
 
+# Lighthouse's four scores on the catalog and a product page under gunicorn (bench/lighthouse.py; pinned in package.json).
+lighthouse: setup-dev
+	$(BIN)/python bench/lighthouse.py
+
 lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
 	$(BIN)/mypy
