@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from shopapp.catalog.query import catalog_products
@@ -154,7 +154,8 @@ def _url(location: str, lastmod: datetime | None = None) -> str:
 
 
 def _address_maker(endpoint: str) -> Callable[[int, str], str]:
-    """A function of (id, slug) giving the page's absolute address, ``url_for`` called once."""
+    """A function of (id, slug) giving the page's absolute address, ``url_for`` called once: a slug is made of
+    ``[a-z0-9-]`` (core/text.py ``slugify``), which ``url_for`` would not quote either."""
     sample = url_for(endpoint, ident=_PLACEHOLDER_ID, slug=_PLACEHOLDER_SLUG, _external=True)
     before, after = sample.split(f"{_PLACEHOLDER_ID}-{_PLACEHOLDER_SLUG}", 1)
     return lambda ident, slug: f"{before}{ident}-{slug}{after}"
@@ -164,22 +165,26 @@ _URLSET_OPEN = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{NAMESPA
 _URLSET_CLOSE = "</urlset>\n"
 
 
-def page_urls() -> str:
-    return "".join(_url(url_for(endpoint, _external=True)) for endpoint in PAGES)
+def urlset(listings: list[Listing], *, with_pages: bool) -> Iterator[str]:
+    """The ``<urlset>`` of the pages (if asked) and the listings' rows, in chunks of a batch.
 
+    Called in the request (the addresses are the request's); what it returns is a generator that only reads the
+    database as it is iterated, inside an app context of its own: a body that is never read (a HEAD, a client
+    gone) holds no context and no connection.
+    """
+    pages = "".join(_url(url_for(endpoint, _external=True)) for endpoint in PAGES) if with_pages else ""
+    parts = [(listing, _address_maker(listing.section.endpoint)) for listing in listings]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-def listing_urls(listing: Listing) -> Iterator[str]:
-    address = _address_maker(listing.section.endpoint)
-    for rows in listing.batches():
-        yield "".join(_url(address(ident, slug), updated_at) for ident, slug, updated_at in rows)
+    def chunks() -> Iterator[str]:
+        yield _URLSET_OPEN + pages
+        with app.app_context():
+            for listing, address in parts:
+                for rows in listing.batches():
+                    yield "".join(_url(address(ident, slug), updated_at) for ident, slug, updated_at in rows)
+        yield _URLSET_CLOSE
 
-
-def urlset(*parts: Callable[[], Iterator[str]]) -> Iterator[str]:
-    """A ``<urlset>`` of the chunks each of ``parts`` yields, in order."""
-    yield _URLSET_OPEN
-    for part in parts:
-        yield from part()
-    yield _URLSET_CLOSE
+    return chunks()
 
 
 def sitemap_index(locations: list[str]) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
-
-from flask import Blueprint, abort, current_app, redirect, request, stream_with_context, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from werkzeug.http import is_resource_modified
@@ -83,16 +80,10 @@ def _urlset(listings: list[Listing], *, with_pages: bool, empty_is_missing: bool
     if not is_resource_modified(request.environ, etag=tag, last_modified=latest):
         response = current_app.response_class(status=304)
     else:
-        response = current_app.response_class(stream_with_context(sitemap.urlset(*_parts(listings, with_pages))))
-        response.content_type = XML
+        response = current_app.response_class(sitemap.urlset(listings, with_pages=with_pages), content_type=XML)
     response.set_etag(tag)
     response.last_modified = latest
     return response
-
-
-def _parts(listings: list[Listing], with_pages: bool) -> list[Callable[[], Iterator[str]]]:
-    parts: list[Callable[[], Iterator[str]]] = [lambda: iter([sitemap.page_urls()])] if with_pages else []
-    return parts + [functools.partial(sitemap.listing_urls, listing) for listing in listings]
 
 
 @bp.after_request

@@ -104,6 +104,8 @@ def test_the_sitemap_lists_what_customers_can_see_with_lastmod(app, client, stor
     for hidden in ("inactive-twin", "deleted-twin", "closed-shop-twin", "gone-shop-twin"):
         assert hidden not in listed
     assert set(urls) == _expected(app, store)
+    for url in urls:  # each is the page's canonical address: no redirect
+        assert client.get(url.removeprefix("http://localhost")).status_code == 200, url
 
 
 def test_the_sitemap_escapes_and_follows_the_host(client, store):
@@ -142,7 +144,7 @@ def test_past_the_limit_the_sitemap_is_an_index_of_files_that_together_list_ever
 def test_a_sitemap_answers_304_until_the_catalog_changes(app, client, make_product, store):
     shop, _product, _ = store
     first = client.get("/sitemap.xml")
-    assert b"brass-lamp" in first.get_data()  # a streamed body: read, so its request ends
+    assert b"brass-lamp" in first.get_data()
     tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert first.headers["Cache-Control"] == "public, no-cache"
     again = client.get("/sitemap.xml", headers={"If-None-Match": tag})
@@ -153,3 +155,13 @@ def test_a_sitemap_answers_304_until_the_catalog_changes(app, client, make_produ
     make_product(shop=shop, name="Another Lamp")
     changed = client.get("/sitemap.xml", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and b"another-lamp" in changed.get_data()
+
+
+def test_a_sitemap_body_never_read_holds_no_context(app, client, store):
+    """A HEAD, or a crawler that hangs up: the streamed body is not iterated, so no query runs and nothing is left
+    pushed (the next request would share it)."""
+    assert client.head("/sitemap.xml").status_code == 200
+    unread = client.get("/sitemaps/products-1.xml")
+    assert unread.status_code == 200
+    assert b"brass-lamp" in client.get("/sitemap.xml").get_data()
+    unread.close()
