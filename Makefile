@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap lighthouse clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -61,6 +61,14 @@ bench: setup
 # Checkout under load at a million products (bench/checkout.py; its own load client, no wrk needed).
 bench-checkout: setup
 	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
+
+# The sitemap at a million products: index, one whole file, first byte, revalidation (bench/sitemap.py).
+bench-sitemap: setup
+	$(BIN)/python bench/sitemap.py $(BENCH_ARGS)
+
+# Lighthouse's four scores on the catalog and a product page under gunicorn (bench/lighthouse.py; pinned in package.json).
+lighthouse: setup-dev
+	$(BIN)/python bench/lighthouse.py
 
 lint: setup-dev
 	$(BIN)/ruff check shopapp tests migrations bench wsgi.py

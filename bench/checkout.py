@@ -76,7 +76,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import plain_url  # noqa: E402
-from bench.run import REDIS_URL, WARM_UP_S, gunicorn_args, gunicorn_process, prepare, wrk  # noqa: E402
+from bench.run import REDIS_URL, WARM_UP_S, gunicorn_args, gunicorn_process, prepare, production_env, wrk  # noqa: E402
 
 POOL_STOCK = 1_000_000  # units of each pool product: far more than a run sells
 PASSWORD = "bench-buyer-password"  # noqa: S105 - throwaway accounts of a benchmark database
@@ -570,12 +570,7 @@ def measure(size: int, buyers: int, duration: int, shops: int, per_shop: int) ->
     run_id = secrets.token_hex(4)
     with tempfile.TemporaryDirectory() as media:
         env = {
-            "DATABASE_URL": database_url,
-            "APP_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "MEDIA_ROOT": media,
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "LOG_LEVEL": "WARNING",
+            **production_env(database_url, media),
             # One client address stands for 32 customers here.
             "RATELIMIT_LOGIN": "",
             "RATELIMIT_REGISTER": "",

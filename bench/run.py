@@ -171,19 +171,24 @@ def prepare(size: int) -> str:
     return url
 
 
+def production_env(database_url: str, media: str) -> dict[str, str]:
+    """ShopApp's settings in production (the shared cache off: callers add ``CACHE_URL``)."""
+    return {
+        "DATABASE_URL": database_url,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "MEDIA_ROOT": media,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, float]]:
     """The bare app, then every scenario twice: through the shared cache (as deployed) and without it."""
     url = prepare(size)
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as media:
-        env = {
-            "DATABASE_URL": url,
-            "APP_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "MEDIA_ROOT": media,
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "LOG_LEVEL": "WARNING",
-        }
+        env = production_env(url, media)
         with gunicorn("bench.bare_app:app", env, connections) as bare:
             results[BARE] = wrk(f"{bare}/", duration, connections)
         redis.Redis.from_url(REDIS_URL).flushdb()  # no copies left from another run or database

@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.orders.manage import bp as orders_manage_bp
     from shopapp.orders.views import bp as orders_bp
     from shopapp.products.manage import bp as products_manage_bp
+    from shopapp.seo.views import bp as seo_bp
     from shopapp.shops.manage import bp as shops_manage_bp
 
     register_template_helpers(app)
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         media_manage_bp,
         orders_bp,
         orders_manage_bp,
+        seo_bp,
     ):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -243,6 +243,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "MAIL_TIMEOUT_S": _positive(number(env, "MAIL_TIMEOUT_S", "10", "seconds", whole=False), "MAIL_TIMEOUT_S"),
         "MAIL_RETRY_BASE_S": number(env, "MAIL_RETRY_BASE_S", "30", "seconds", whole=False),
         "MAIL_RETRY_MAX_S": number(env, "MAIL_RETRY_MAX_S", "3600", "seconds", whole=False),
+        # Addresses in one sitemap file (shopapp/seo/sitemap.py); past it /sitemap.xml is an index of files.
+        "SITEMAP_URLS_PER_FILE": number(env, "SITEMAP_URLS_PER_FILE", "50000", "addresses", minimum=1),
         "CURRENCY": env.get("CURRENCY", "EUR").upper(),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Request size limits; uploads have their own, stricter limits below.

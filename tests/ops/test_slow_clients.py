@@ -196,3 +196,17 @@ def test_the_documented_proxy_serves_media_from_disk_with_the_apps_headers(layou
     assert image.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert image.headers["X-Content-Type-Options"] == "nosniff"
     assert requests.get(f"{url}/media/ab/missing.webp", timeout=5, verify=cert).status_code == 404
+
+
+def test_the_documented_proxy_compresses_text(layout):
+    """gzip in deploy/nginx.conf: the catalog page and the stylesheet come back compressed to a client that
+    accepts it (requests decodes them) and as they are to one that does not."""
+    url, cert, _ = layout
+    for path, kind in (("/", "text/html"), ("/static/css/app.css", "text/css")):
+        packed = requests.get(url + path, headers={"Accept-Encoding": "gzip"}, timeout=5, verify=cert)
+        assert packed.status_code == 200 and packed.headers["Content-Type"].startswith(kind), path
+        assert packed.headers.get("Content-Encoding") == "gzip", (path, packed.headers)
+        assert "Accept-Encoding" in packed.headers["Vary"], path
+        plain = requests.get(url + path, headers={"Accept-Encoding": "identity"}, timeout=5, verify=cert)
+        assert "Content-Encoding" not in plain.headers, path
+        assert len(plain.content) > 1024 and plain.content[:200] == packed.content[:200], path

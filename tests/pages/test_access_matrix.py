@@ -99,6 +99,12 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/categories/{SLUG}", "GET"): public(lambda w: f"/categories/{w.category.id}-a-s-category"),
     ("/media/<path:name>", "GET"): public(lambda w: "/media/" + media.rendition_name(w.image.storage_key, "small")),
     ("/healthz", "GET"): public(lambda w: "/healthz"),
+    ("/robots.txt", "GET"): public(lambda w: "/robots.txt"),
+    ("/favicon.ico", "GET"): canonical(lambda w: "/favicon.ico"),
+    ("/sitemap.xml", "GET"): public(lambda w: "/sitemap.xml"),
+    ("/sitemaps/<any(pages, categories, shops, products):name>-<int:number>.xml", "GET"): public(
+        lambda w: "/sitemaps/products-1.xml"
+    ),
     ("/readyz", "GET"): public(lambda w: "/readyz"),
     # Accounts: signed-in visitors are sent on from login and register; each actor acts on their own account.
     ("/login", "GET"): Case(lambda w: "/login", 302, 302, 302, 200),

@@ -38,6 +38,12 @@ match keep their speed and ranking. The closeness differs:
   "Feather Pillow" when nothing is named leather; rank then puts closer names first); it needs
   every word to have three characters or more, and folds only ASCII capitals in names
   (SQLite's ``lower``).
+
+Both also take a word of 4 to 16 characters as close when two neighbouring letters of it, swapped, give a
+prefix of a word of the name (``base.swaps``: "headlmap" finds "Headlamp", "lantren" "Lantern"), which
+trigrams miss (a swap breaks three of them). The swaps are looked up in the full-text index of names
+(PostgreSQL's ``tsvector`` at weight A, FTS5's ``name`` column), each word's lookup OR-ed with its trigram
+match, and such a word counts ``base.SWAP_SIMILARITY`` close for the rank.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import reduce
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, case
 
 
 def _as_is(rank: ColumnElement[float]) -> ColumnElement[float]:
@@ -29,6 +29,28 @@ class Matcher(NamedTuple):
 
     params: Callable[[list[str]], tuple[Hashable, dict[str, Any]]]
     build: Callable[[Select[Any], Any], tuple[Select[Any], Relevance]]
+
+
+# Two neighbouring letters typed the other way round ("headlmap"): trigram closeness misses it (a swap breaks
+# three trigrams), so in words of these lengths every such swap is also looked up as an exact prefix of a name
+# word; a name found that way counts as ``SWAP_SIMILARITY`` close to the word (one missing letter is ~0.5-0.7).
+SWAP_LENGTHS = range(4, 17)
+SWAP_SIMILARITY = 0.75
+
+
+def swaps(term: str) -> list[str]:
+    """The distinct words ``term`` becomes with two neighbouring characters exchanged (none outside
+    ``SWAP_LENGTHS``; lower-cased, as both indexes fold case)."""
+    term = term.lower()
+    if len(term) not in SWAP_LENGTHS:
+        return []
+    found = (term[:i] + term[i + 1] + term[i] + term[i + 2 :] for i in range(len(term) - 1))
+    return [variant for variant in dict.fromkeys(found) if variant != term]
+
+
+def or_swapped(score: ColumnElement[Any], swapped: ColumnElement[bool]) -> ColumnElement[float]:
+    """A word's closeness to the name: ``score``, raised to ``SWAP_SIMILARITY`` when a swap of it is in the name."""
+    return case((and_(swapped, score < SWAP_SIMILARITY), SWAP_SIMILARITY), else_=score)
 
 
 def word(index: int, type_: Any = None, kind: str = "word") -> BindParameter[Any]:

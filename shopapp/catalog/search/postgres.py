@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, String, Text, func, literal_column
+from sqlalchemy import ColumnElement, Float, Select, String, Text, func, literal_column, or_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
-from shopapp.catalog.search.base import Matcher, Relevance, each_word, mean, name_first, word
+from shopapp.catalog.search.base import Matcher, Relevance, each_word, mean, name_first, or_swapped, swaps, word
 from shopapp.products.models import Product
 from shopapp.schema import SEARCH_COLUMN
 
@@ -35,12 +35,32 @@ def _tsvector_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevan
     return stmt.where(_search_vector.bool_op("@@")(query)), Relevance((in_name, score), name_first)
 
 
-def _pg_trgm_match(stmt: Select[Any], count: int) -> tuple[Select[Any], Relevance]:
-    """Every word strictly word-similar to the name; relevance is the mean similarity."""
-    words = [word(i, Text) for i in range(count)]
-    close = [word.bool_op("<<%")(Product.name) for word in words]
-    similarity = [func.strict_word_similarity(word, Product.name, type_=Float) for word in words]
-    return stmt.where(*close), Relevance((mean(similarity),))
+def _pg_trgm_params(terms: list[str]) -> tuple[tuple[bool, ...], dict[str, str]]:
+    """The shape says which words have swaps (base.swaps); each of those gets a tsquery of them, every one a
+    prefix of a word of the name (weight A), any one enough."""
+    _, params = each_word(terms)
+    swapped = [swaps(term) for term in terms]
+    for i, variants in enumerate(swapped):
+        if variants:
+            params[f"swaps_{i}"] = " | ".join(_tsquery_word(variant, _NAME_WEIGHT) for variant in variants)
+    return tuple(map(bool, swapped)), params
+
+
+def _pg_trgm_match(stmt: Select[Any], has_swaps: tuple[bool, ...]) -> tuple[Select[Any], Relevance]:
+    """Every word strictly word-similar to the name, or one swap away from a word of it (the tsvector's GIN
+    index finds those); relevance is the mean closeness."""
+    close: list[ColumnElement[bool]] = []
+    closeness: list[ColumnElement[float]] = []
+    for i, swapped in enumerate(has_swaps):
+        typed = word(i, Text)
+        similar: ColumnElement[bool] = typed.bool_op("<<%")(Product.name)
+        similarity: ColumnElement[float] = func.strict_word_similarity(typed, Product.name, type_=Float)
+        if swapped:
+            in_name = _search_vector.bool_op("@@")(func.to_tsquery("simple", word(i, String, "swaps")))
+            similar, similarity = or_(similar, in_name), or_swapped(similarity, in_name)
+        close.append(similar)
+        closeness.append(similarity)
+    return stmt.where(*close), Relevance((mean(closeness),))
 
 
 def _tsquery_word(term: str, weight: str = "") -> str:
@@ -63,5 +83,5 @@ def _tsquery(count: int, kind: str = "word") -> ColumnElement[Any]:
 
 MATCHERS = {
     "tsvector": Matcher(_tsvector_params, _tsvector_match),
-    "pg_trgm": Matcher(each_word, _pg_trgm_match),
+    "pg_trgm": Matcher(_pg_trgm_params, _pg_trgm_match),
 }

@@ -6,9 +6,23 @@ import operator
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, bindparam, case, column, false, func, literal, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+)
 
-from shopapp.catalog.search.base import Matcher, Relevance, mean, name_first
+from shopapp.catalog.search.base import Matcher, Relevance, mean, name_first, or_swapped, swaps
 from shopapp.products.models import Product
 from shopapp.schema import FTS_TABLE, TRIGRAM_TABLE
 
@@ -34,40 +48,53 @@ def _fts5_match(stmt: Select[Any], _: None) -> tuple[Select[Any], Relevance]:
     return matching, Relevance((in_name, score), name_first)
 
 
-def _fts5_trigram_params(terms: list[str]) -> tuple[tuple[int, ...] | None, dict[str, str]]:
-    """The shape is the number of trigrams of each word (None: a word under three characters, which
-    FTS5 cannot look up); the parameters are the trigrams and the FTS5 query finding the candidates,
-    a trigram of the word's own letters, for every word."""
+def _fts5_trigram_params(terms: list[str]) -> tuple[tuple[tuple[int, bool], ...] | None, dict[str, str]]:
+    """The shape is, for every word, the number of its trigrams and whether it has swaps (base.swaps); None: a
+    word under three characters, which FTS5 cannot look up. The parameters are the trigrams, each word's FTS5
+    query finding its candidates (a trigram of the word's own letters) and its swaps as prefixes of the name."""
     trigrams = [_trigrams(term) for term in terms]
     inner = [[t for t in word if " " not in t] for word in trigrams]
     if not all(inner):
         return None, {}
     params = {f"trigram_{i}_{j}": t for i, word in enumerate(trigrams) for j, t in enumerate(word)}
-    params["candidates"] = " AND ".join("(" + " OR ".join(_fts5_string(t) for t in word) + ")" for word in inner)
-    return tuple(map(len, trigrams)), params
+    shape = []
+    for i, term in enumerate(terms):
+        params[f"candidates_{i}"] = " OR ".join(_fts5_string(t) for t in inner[i])
+        variants = swaps(term)
+        if variants:
+            params[f"swaps_{i}"] = "name : (" + " OR ".join(_fts5_string(v) + "*" for v in variants) + ")"
+        shape.append((len(trigrams[i]), bool(variants)))
+    return tuple(shape), params
 
 
-def _fts5_trigram_match(stmt: Select[Any], counts: tuple[int, ...] | None) -> tuple[Select[Any], Relevance]:
-    """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name; relevance is the mean share.
+def _fts5_trigram_match(stmt: Select[Any], words: tuple[tuple[int, bool], ...] | None) -> tuple[Select[Any], Relevance]:
+    """Every word shares ``SQLITE_TRIGRAM_SHARE`` of its trigrams with the name, or one of its swaps is a word of
+    the name; relevance is the mean closeness.
 
-    FTS5 finds the candidates by index, ``instr`` counts the shared trigrams of each candidate.
+    FTS5 finds each word's candidates by index (the trigram table, and the name column of the full-text table for
+    the swaps), ``instr`` counts the shared trigrams of each candidate.
     """
-    if counts is None:
+    if words is None:
         return stmt.where(false()), Relevance((literal(0.0, Float),))
     name = literal(" ") + func.lower(Product.name) + literal(" ")
-    shares = [
-        reduce(
+    conditions: list[ColumnElement[bool]] = []
+    closeness: list[ColumnElement[Any]] = []
+    for i, (count, swapped) in enumerate(words):
+        share: ColumnElement[Any] = reduce(
             operator.add,
             (case((func.instr(name, bindparam(f"trigram_{i}_{j}")) > 0, 1), else_=0) for j in range(count)),
-        )
-        / float(count)
-        for i, count in enumerate(counts)
-    ]
-    matching = stmt.where(
-        Product.id.in_(select(_trigram.c.rowid).where(_trigram.c[TRIGRAM_TABLE].match(bindparam("candidates")))),
-        *(share >= SQLITE_TRIGRAM_SHARE for share in shares),
-    )
-    return matching, Relevance((mean(shares),))
+        ) / float(count)
+        candidates = select(_trigram.c.rowid).where(_trigram.c[TRIGRAM_TABLE].match(bindparam(f"candidates_{i}")))
+        close: ColumnElement[bool] = share >= SQLITE_TRIGRAM_SHARE
+        score: ColumnElement[Any] = share
+        if swapped:
+            swap_rows = select(_fts.c.rowid).where(_fts.c[FTS_TABLE].match(bindparam(f"swaps_{i}")))
+            in_name = Product.id.in_(swap_rows)
+            candidates = candidates.union(swap_rows)  # type: ignore[assignment]
+            close, score = or_(close, in_name), or_swapped(share, in_name)
+        conditions += [Product.id.in_(candidates), close]
+        closeness.append(score)
+    return stmt.where(*conditions), Relevance((mean(closeness),))
 
 
 def _trigrams(term: str) -> list[str]:

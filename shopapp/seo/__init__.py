@@ -1,0 +1,2 @@
+"""What the site tells crawlers and browsers about itself: ``/robots.txt``, ``/sitemap.xml`` (or a sitemap index
+and its files) and the favicon."""
