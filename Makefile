@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap lighthouse clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap lighthouse screenshots clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -70,8 +70,12 @@ bench-sitemap: setup
 lighthouse: setup-dev
 	$(BIN)/python bench/lighthouse.py
 
+# The README's pictures of the catalog and a product page, from the demo data (scripts/readme_screenshots.py).
+screenshots: setup-dev
+	$(BIN)/python scripts/readme_screenshots.py
+
 lint: setup-dev
-	$(BIN)/ruff check shopapp tests migrations bench wsgi.py
+	$(BIN)/ruff check shopapp tests migrations bench scripts wsgi.py
 	$(BIN)/mypy
 
 clean:
