@@ -39,7 +39,9 @@ WERKZEUG_413 = "exceeds the capacity limit"
 _serial = count(1)
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
 _VALUE = re.compile(r'value="([^"]+)"')
-_GALLERY_IMG = re.compile(r'<li class="image-item"[^>]*>\s*<img src="([^"]+)" width="(\d+)" height="(\d+)" alt="([^"]*)"')
+_GALLERY_IMG = re.compile(
+    r'<li class="image-item"[^>]*>\s*<img src="([^"]+)" width="(\d+)" height="(\d+)" alt="([^"]*)"'
+)
 
 
 def shown_size(name: str) -> tuple[int, int]:
