@@ -222,12 +222,13 @@ def test_the_catalog_shop_filter_finds_shops_after_the_hundredth(app, client, ma
     assert names == [f"Shop 00{n}" for n in range(10)] + ["Shop 104"]
 
 
-def test_with_htmx_a_shop_search_also_redraws_the_shop_filter(app, client, make_user):
+def test_with_htmx_a_shop_search_also_redraws_the_shop_choices(app, client, make_user):
     _many_shops(app, make_user(), 3)
     found = text(client.get("/?shop_q=001", headers=HTMX))
-    assert "<html" not in found and 'id="shop-filter" class="shop-filter" hx-swap-oob="true"' in found
+    assert "<html" not in found and '<div id="shop-choices" hx-swap-oob="true">' in found
     assert ">Shop 001<" in found and ">Shop 002<" not in found
-    assert "shop-filter" not in text(client.get("/?q=mug", headers=HTMX))
+    assert 'id="shop_q"' not in found  # the box being typed in is left alone, and keeps its focus
+    assert "shop-choices" not in text(client.get("/?q=mug", headers=HTMX))
 
 
 def _names_in_table(page: str) -> list[str]:
