@@ -155,3 +155,15 @@ document.addEventListener("htmx:sendError", () => {
 document.addEventListener("htmx:beforeRequest", () => {
   document.getElementById("request-error")?.replaceChildren();
 });
+
+// The catalog's filters on a phone: folded on arrival under their "Filters and sort" heading, so the first
+// results show right under the search box; open on a wider screen, where they sit beside the results. Without
+// JavaScript they are simply open.
+const narrowScreen = window.matchMedia("(max-width: 768px)");
+function fitFiltersPanel() {
+  for (const panel of document.querySelectorAll("details.filters-panel")) {
+    panel.open = !narrowScreen.matches;
+  }
+}
+document.addEventListener("DOMContentLoaded", fitFiltersPanel);
+narrowScreen.addEventListener("change", fitFiltersPanel);

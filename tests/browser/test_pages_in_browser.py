@@ -68,6 +68,36 @@ def test_typing_updates_results_in_place_and_back_restores_them(page: Page) -> N
     expect(page.get_by_label("Search")).to_have_value("mug")
 
 
+def test_on_a_phone_the_filters_fold_so_results_follow_the_search_box(browser: Browser, base_url: str) -> None:
+    owner, shop, product = unique("Fold Owner"), unique("Fold Shop"), unique("Fold Mug")
+    for javascript in (True, False):
+        context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844},
+                                      java_script_enabled=javascript)  # fmt: skip
+        page = context.new_page()
+        if javascript:
+            register_owner(page, owner)
+            create_shop(page, shop)
+            add_product(page, product, "9.50", "4")
+        page.goto(f"/?q={product}")
+        card = page.get_by_role("link", name=product).first
+        expect(card).to_be_visible()
+        panel = page.locator("details.filters-panel")
+        if javascript:  # folded: the first result is on the first screen, the filters one tap away
+            assert panel.evaluate("el => el.open") is False
+            assert card.bounding_box()["y"] < 844
+            page.get_by_text("Filters and sort").click()
+            expect(page.get_by_label("Sort by")).to_be_visible()
+            page.set_viewport_size({"width": 1280, "height": 900})  # beside the results, open, no heading
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.set_viewport_size({"width": 1280, "height": 900})
+            expect(page.get_by_label("Sort by")).to_be_visible()
+            expect(page.get_by_text("Filters and sort")).to_be_hidden()
+        else:  # without JavaScript nothing folds: every filter is there
+            assert panel.evaluate("el => el.open") is True
+            expect(page.get_by_label("Sort by")).to_be_visible()
+        context.close()
+
+
 def test_owner_flow_without_javascript(browser: Browser, base_url: str) -> None:
     context = browser.new_context(base_url=base_url, java_script_enabled=False)
     try:
