@@ -160,8 +160,9 @@ def scenarios(url: str) -> dict[str, str]:
     }
 
 
-def prepare(size: int) -> str:
-    url = f"{BASE_URL}/{DATABASE_PREFIX}_{size}"
+def prepare(size: int, prefix: str = DATABASE_PREFIX) -> str:
+    """The URL of a database of ``size`` products named ``<prefix>_<size>``, generated unless it has them."""
+    url = f"{BASE_URL}/{prefix}_{size}"
     ensure_database(url, replace=False)
     with psycopg.connect(plain_url(url)) as conn:
         have = conn.execute("SELECT count(*) FROM products").fetchone()[0]
@@ -171,19 +172,24 @@ def prepare(size: int) -> str:
     return url
 
 
+def production_env(url: str, media: str) -> dict[str, str]:
+    """ShopApp's environment as deployed, on the database at ``url``."""
+    return {
+        "DATABASE_URL": url,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "MEDIA_ROOT": media,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def measure(size: int, duration: int, connections: int) -> dict[str, dict[str, float]]:
     """The bare app, then every scenario twice: through the shared cache (as deployed) and without it."""
     url = prepare(size)
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as media:
-        env = {
-            "DATABASE_URL": url,
-            "APP_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "MEDIA_ROOT": media,
-            "RATELIMIT_STORAGE_URI": REDIS_URL,
-            "LOG_LEVEL": "WARNING",
-        }
+        env = production_env(url, media)
         with gunicorn("bench.bare_app:app", env, connections) as bare:
             results[BARE] = wrk(f"{bare}/", duration, connections)
         redis.Redis.from_url(REDIS_URL).flushdb()  # no copies left from another run or database
