@@ -160,8 +160,9 @@ def scenarios(url: str) -> dict[str, str]:
     }
 
 
-def prepare(size: int) -> str:
-    url = f"{BASE_URL}/{DATABASE_PREFIX}_{size}"
+def prepare(size: int, prefix: str = DATABASE_PREFIX) -> str:
+    """The URL of a database of ``size`` products named ``<prefix>_<size>``, generated unless it has them."""
+    url = f"{BASE_URL}/{prefix}_{size}"
     ensure_database(url, replace=False)
     with psycopg.connect(plain_url(url)) as conn:
         have = conn.execute("SELECT count(*) FROM products").fetchone()[0]

@@ -1,4 +1,5 @@
-"""Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask deactivate-user`` and ``flask media-gc``.
+"""Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask deactivate-user``, ``flask media-gc`` and
+``flask export-products``.
 
 Every command of the app, Flask-Migrate's ``flask db …`` included, ends a database that cannot be
 reached in one line that says what to do (``explain_database_error``), not a traceback. Long commands
@@ -10,7 +11,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 import psycopg
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from shopapp.auth import services as auth
 from shopapp.auth.models import User
+from shopapp.core.db import STATUSES
 from shopapp.core.errors import DomainError, Refused
 from shopapp.extensions import db
 
@@ -33,6 +35,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(deactivate_user_command)
     app.cli.add_command(media_gc_command)
+    app.cli.add_command(export_products_command)
     # After the extensions: Flask-Migrate has added its ``db`` group by now.
     for name, command in list(app.cli.commands.items()):
         app.cli.commands[name] = explaining_database_errors(command)
@@ -161,3 +164,38 @@ def media_gc_command(grace_seconds: int) -> None:
     for name in removed:
         click.echo(f"removed {name}")
     click.echo(f"{len(removed)} orphaned file(s) removed.")
+
+
+@click.command("export-products")
+@click.option("--shop", "shop_id", type=click.IntRange(1), help="This shop's products (as its owner).")
+@click.option("--owner", "owner_email", help="The products of all this owner's shops (with --shop: must own it).")
+@click.option(
+    "--status", type=click.Choice(STATUSES), default="active", show_default=True, help="As the dashboard's filter."
+)
+@click.option("--q", default=None, help="Part of the name, or the SKU, as the dashboard's search.")
+@click.option("--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", help="Default: stdout.")
+def export_products_command(
+    shop_id: int | None, owner_email: str | None, status: str, q: str | None, output: TextIO
+) -> None:
+    """Write products as CSV (sku, name, description, price, stock, category, is_active), the format the import
+    reads: one shop's (--shop ID) or all of an owner's shops' (--owner EMAIL)."""
+    from shopapp.products.export import export_products_csv
+    from shopapp.shops.models import Shop
+
+    if shop_id is None and owner_email is None:
+        raise click.UsageError("Give --shop ID, --owner EMAIL, or both.")
+    if owner_email is not None:
+        owner = auth.find_by_email(owner_email)
+        if owner is None:
+            raise click.ClickException("No account has this email.")
+    else:
+        shop = db.session.get(Shop, shop_id)
+        if shop is None or shop.deleted_at is not None:
+            raise click.ClickException("No such shop.")
+        owner = shop.owner
+    try:
+        chunks = export_products_csv(owner, shop_id=shop_id, status=status, q=q)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    for chunk in chunks:
+        output.write(chunk)

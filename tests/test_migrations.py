@@ -117,4 +117,9 @@ def test_expression_indexes_exist_after_migration(database_url):
             names = set(conn.scalars(text(catalog)))
     finally:
         engine.dispose()
-    assert {"uq_users_email_lower", "uq_categories_parent_name", "uq_products_shop_name_live"} <= names
+    assert {
+        "uq_users_email_lower",
+        "uq_categories_parent_name",
+        "uq_products_shop_name_live",
+        "uq_products_sku_shop_live",
+    } <= names

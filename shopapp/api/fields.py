@@ -289,6 +289,16 @@ def nullable(field: Any, description: str = "") -> Any:
     return Annotated[Any, PlainValidator(check), WithJsonSchema(json_schema)]
 
 
+_SKU_DESCRIPTION = (
+    f"The shop's stock-keeping unit: 1 to {validation.SKU_MAX} visible ASCII characters (! to ~, no spaces), unique"
+    " among the shop's products that are not deleted, compared case-insensitively (409 on a clash)."
+)
+Sku = nullable(
+    TextField(patterns.SKU, rule=validation.sku, otherwise=validation.SKU_RULE, description=_SKU_DESCRIPTION),
+    _SKU_DESCRIPTION + " null: none.",
+)
+
+
 def _country_pattern() -> Pattern:
     """Every code ISO 3166-1 assigns, in any case: ``[Aa][DdEe...]|...`` (JSON Schema patterns have no flags)."""
     by_first: dict[str, list[str]] = {}
@@ -369,6 +379,12 @@ def _query_text(value: Any) -> str:
     return value
 
 
+def _query_sku(value: Any) -> str:
+    if not patterns.SKU.matches(value):
+        raise _error(validation.SKU_RULE)
+    return value
+
+
 def QueryChoice(choices: tuple[str, ...]) -> Any:
     """One of ``choices``; the service checks the same tuple, this makes an empty value an error too."""
 
@@ -391,6 +407,17 @@ QueryPrice = Annotated[
             "pattern": patterns.PRICE.source,
             "description": f"A price: digits with at most 2 after the point, 0 to {int(MAX_PRICE)}.",
             "examples": ["19.99"],
+        }
+    ),
+]
+QuerySku = Annotated[
+    str,
+    PlainValidator(_query_sku),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": patterns.SKU.source,
+            "description": "Only the product with this SKU, compared case-insensitively.",
         }
     ),
 ]

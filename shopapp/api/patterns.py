@@ -113,6 +113,7 @@ NAME = _trimmed(validation.NAME_MAX, FORBIDDEN | validation.INVISIBLE_CHARS, emp
 # A name of nothing but white space and format characters (ZWJ...) shows nothing: refused (``not``).
 NOT_SHOWN = Pattern(f"^{char_class(WHITESPACE | FORMAT_CHARS)}*$")
 BLANK = Pattern(f"^{char_class(WHITESPACE)}*$")
+SKU = Pattern(f"^{char_class(validation.SKU_CHARS)}{{1,{validation.SKU_MAX}}}$")
 PHONE = Pattern(f"^{char_class(ALLOWED_SPACE | DIGITS | set(PHONE_SIGNS))}*$")
 
 

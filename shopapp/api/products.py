@@ -57,9 +57,10 @@ def _expected_version(product_id: int) -> int | None:
 )
 def list_products(query: CatalogListQuery) -> Page[Product]:
     """Active products of active shops. q searches names and descriptions (word prefixes match, typos are
-    tolerated when nothing matches exactly); category_id includes the categories below it; in_stock=true keeps
-    products with stock above 0. Where counting every match would be slow, total stops at a cap and
-    total_is_lower_bound says so: page on while items is not empty.
+    tolerated when nothing matches exactly); a q that is a product's SKU (in any case) finds that product, first.
+    category_id includes the categories below it; in_stock=true keeps products with stock above 0; sku finds the
+    products with that SKU. Where counting every match would be slow, total stops at a cap and total_is_lower_bound
+    says so: page on while items is not empty.
     """
     return catalog.search_catalog(catalog.CatalogQuery(**query.model_dump()))
 
@@ -95,7 +96,8 @@ def get_product(product_id: int, user: User | None) -> Product:
 )
 def create_product(user: User, body: ProductCreate) -> Product:
     """shop_id must be one of the caller's shops (403 for another's, 422 for none such) and category_id an
-    existing category (422 otherwise); a name taken by another live product of the shop is 409.
+    existing category (422 otherwise); a name or a SKU taken by another live product of the shop (in any case) is
+    409.
     """
     return products.create_product(user, body.model_dump(exclude_unset=True))
 
@@ -115,7 +117,8 @@ def create_product(user: User, body: ProductCreate) -> Product:
 def update_product(product_id: int, user: User, body: ProductUpdate) -> Product:
     """PUT and PATCH alike change only the fields given. With If-Match, the edit is refused with 412 if the product
     changed since that ETag; without it, the last write wins. A new shop_id must be one of the caller's shops
-    (403; 422 for none such), a category_id an existing category (422).
+    (403; 422 for none such), a category_id an existing category (422); a name or SKU another live product of the
+    shop has (in any case) is 409; "sku": null removes the SKU.
     """
     changes = body.model_dump(exclude_unset=True)
     return products.update_product(user, product_id, changes, expected_version=_expected_version(product_id))
@@ -137,7 +140,7 @@ def delete_product(product_id: int, user: User) -> None:
 @operation(
     ONE + "/restore",
     methods=("POST",),
-    summary="Restore the caller's soft-deleted product; 409 if it is not deleted or a live one took its name",
+    summary="Restore the caller's soft-deleted product; 409 if it is not deleted or a live one took its name or SKU",
     tag=TAG,
     auth="required",
     response=ProductOut,
@@ -145,7 +148,8 @@ def delete_product(product_id: int, user: User) -> None:
     etag=product_etag,
 )
 def restore_product(product_id: int, user: User) -> Product:
-    """Brings a soft-deleted product back; 409 while another live product of the shop has taken its name."""
+    """Brings a soft-deleted product back; 409 while another live product of the shop has taken its name or its SKU
+    (in any case): rename that one, or change its SKU, first."""
     return products.restore_product(user, product_id)
 
 

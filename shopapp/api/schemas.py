@@ -43,7 +43,9 @@ from shopapp.api.fields import (
     QueryId,
     QueryInt,
     QueryPrice,
+    QuerySku,
     QueryText,
+    Sku,
     Stock,
     StockDelta,
     Text,
@@ -128,6 +130,7 @@ class ProductCreate(RequestModel):
     price: PriceIn
     stock: Stock
     description: Description = None
+    sku: Sku = None
     category_id: NullableBodyId = None
     is_active: StrictBool = None  # type: ignore[assignment]
 
@@ -193,6 +196,7 @@ class CatalogListQuery(PageQuery):
     )
     category_id: Annotated[QueryId, Field(description="This category and all below it.")] = None
     shop_id: QueryId = None
+    sku: QuerySku = None  # type: ignore[assignment]
     min_price: QueryPrice = None  # type: ignore[assignment]
     max_price: QueryPrice = None  # type: ignore[assignment]
     in_stock: Annotated[QueryBool, Field(description="true: only products with stock > 0.")] = None  # type: ignore[assignment]
@@ -203,6 +207,7 @@ class CatalogListQuery(PageQuery):
 
 class OwnProductsQuery(PageQuery):
     status: QueryChoice(STATUSES) = "active"
+    sku: QuerySku = None  # type: ignore[assignment]
 
 
 class ResponseModel(BaseModel):
@@ -301,6 +306,7 @@ class ProductOut(ResponseModel):
     category_id: int | None
     name: str
     slug: str
+    sku: Annotated[str | None, Field(description="The shop's stock-keeping unit, as its owner typed it; null: none.")]
     description: str
     price: PriceOut
     currency: Annotated[str, Field(default_factory=lambda: current_app.config["CURRENCY"])]

@@ -83,8 +83,11 @@ def logout(user: User) -> None:
     response=ProductPage,
 )
 def my_products(user: User, query: OwnProductsQuery) -> Page[Product]:
-    """The caller's products in all their shops, by name: active (the default), inactive or deleted."""
-    return products.list_user_products(user, status=query.status, page=query.page, per_page=query.per_page)
+    """The caller's products in all their shops, by name: active (the default), inactive or deleted; sku finds the
+    one with that SKU in each shop."""
+    return products.list_user_products(
+        user, status=query.status, sku=query.sku, page=query.page, per_page=query.per_page
+    )
 
 
 @operation(

@@ -62,7 +62,7 @@ def product_ld(product: Product) -> dict[str, Any]:
         "@type": "Product",
         "name": product.name,
         "url": url,
-        "sku": str(product.id),
+        "sku": product.sku or str(product.id),  # the shop's own SKU; without one, our id
     }
     if product.description:
         data["description"] = product.description

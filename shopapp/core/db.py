@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -81,8 +81,9 @@ else:
 
 
 @contextmanager
-def integrity_as(error: DomainError) -> Iterator[None]:
-    """Flush inside a savepoint and report a constraint violation as ``error``.
+def integrity_as(error: DomainError, by_constraint: Mapping[str, DomainError] | None = None) -> Iterator[None]:
+    """Flush inside a savepoint and report a constraint violation as ``error`` (or, for a constraint named in
+    ``by_constraint``, as its own error: both databases name the violated index in the message).
 
     The savepoint keeps the outer transaction usable, so a request that hits a
     duplicate can still render a form or a problem document.
@@ -92,7 +93,8 @@ def integrity_as(error: DomainError) -> Iterator[None]:
             yield
             db.session.flush()
     except IntegrityError as exc:
-        raise error from exc
+        found = str(exc.orig)
+        raise next((e for name, e in (by_constraint or {}).items() if name in found), error) from exc
 
 
 def utcnow() -> datetime:

@@ -23,6 +23,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 PRICE_MAX = Decimal("1000000")
 STOCK_MAX = 1_000_000
+SKU_MAX = 64
 ID_MAX = 2**31 - 1  # id columns are 32-bit INTEGER: a larger reference would overflow on PostgreSQL
 # NUL breaks PostgreSQL text; bidi embeddings/overrides/isolates and marks let a name display as something it is
 # not; other C0/C1 controls (ANSI escapes...) have no place in a name or a description (tab and newlines aside).
@@ -128,6 +129,22 @@ def bounded_int(value: int, field: str, low: int, high: int) -> int:
         raise Invalid(f"must be at least {low}", field)
     if value > high:
         raise Invalid(f"must be at most {high}", field)
+    return value
+
+
+# A SKU: visible ASCII only (0x21-0x7E), so it reads, sorts and types the same in every tool and spreadsheet.
+SKU_CHARS = "".join(map(chr, range(0x21, 0x7F)))
+_SKU = re.compile(f"[!-~]{{1,{SKU_MAX}}}", re.ASCII)
+SKU_RULE = f"must be 1 to {SKU_MAX} visible ASCII characters (letters, digits, punctuation; no spaces)"
+
+
+def sku(value: str | None, field: str = "sku") -> str | None:
+    """A stock-keeping unit as given, or None for none; compared case-insensitively (the services and the
+    index), stored as typed."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SKU.fullmatch(value):
+        raise Invalid(SKU_RULE, field)
     return value
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.orm import selectinload
 
 from shopapp.auth.models import User
+from shopapp.core.csv_cells import csv_chunk, escape_cell
 from shopapp.extensions import db
 from shopapp.orders import services
 from shopapp.orders.models import Order
@@ -20,9 +19,6 @@ COLUMNS = (
     "note", "tracking_number", "paid_at", "shipped_at", "delivered_at", "cancelled_at", "cancel_reason",
 )  # fmt: skip
 _BATCH = 500
-# A spreadsheet runs a cell starting with one of these as a formula: such text is exported with a leading
-# apostrophe, which spreadsheets show as text (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> str:
@@ -30,20 +26,15 @@ def _cell(value: Any) -> str:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-    text = f"{value:.2f}" if hasattr(value, "quantize") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if hasattr(value, "quantize"):
+        return f"{value:.2f}"  # an amount is a number, not text: never escaped
+    return escape_cell(str(value))
 
 
 def _row(order: Order) -> list[str]:
     items = "; ".join(f"{item.quantity} x {item.name} @ {item.unit_price:.2f}" for item in order.items)
     values = [items if column == "items" else getattr(order, column) for column in COLUMNS]
     return [_cell(value) for value in values]
-
-
-def _line(row: list[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(row)
-    return buffer.getvalue()
 
 
 def export_shop_orders_csv(
@@ -55,12 +46,12 @@ def export_shop_orders_csv(
     stmt = services.shop_orders_query(user, shop_id, status, q).options(selectinload(Order.items))
 
     def lines() -> Iterator[str]:
-        yield _line(list(COLUMNS))
+        yield csv_chunk([COLUMNS])
         offset = 0
         while True:
             batch = list(db.session.scalars(stmt.limit(_BATCH).offset(offset)))
             for order in batch:
-                yield _line(_row(order))
+                yield csv_chunk([_row(order)])
             if len(batch) < _BATCH:
                 return
             offset += _BATCH

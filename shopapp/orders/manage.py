@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
+from shopapp.core.csv_cells import csv_download
 from shopapp.core.db import db
 from shopapp.core.errors import NotFound
 from shopapp.core.forms import attempt, page_write
@@ -76,11 +77,7 @@ def export_csv(shop_id: int) -> ResponseReturnValue:
     status, q = _filters()
     lines = export.export_shop_orders_csv(current_user, shop.id, status=status, q=q)
     name = f"orders-shop-{shop.id}{'-' + status if status else ''}.csv"
-    return Response(
-        stream_with_context(lines),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(lines, name)
 
 
 def _owned_order(order_id: int) -> Order:

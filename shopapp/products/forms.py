@@ -52,8 +52,18 @@ class QuickEditForm(CheckedForm):
         return int(sent) if isinstance(sent, str) and sent.isascii() and sent.isdigit() else None
 
 
+def _blank_as_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
 class ProductForm(QuickEditForm):
     name = StringField("Name", validators=[InputRequired()])
+    sku = StringField(
+        "SKU",
+        filters=[_blank_as_none],
+        description="Optional; letters, digits and punctuation, no spaces (unique in the shop).",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     description = TextAreaField("Description", render_kw={"rows": 5})
     category_id = SelectField("Category", coerce=optional_id)
 
@@ -65,6 +75,7 @@ class ProductForm(QuickEditForm):
         return {
             **super().changes(),
             "name": self.name.data,
+            "sku": self.sku.data,
             "description": self.description.data or "",
             "category_id": self.category_id.data,
         }

@@ -11,12 +11,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from shopapp.auth.sessions import require_login
+from shopapp.core.csv_cells import csv_download
 from shopapp.core.errors import NotDeleted, PreconditionFailed
 from shopapp.core.forms import attempt, page_write, refused_status, show_refusal, submit
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
-from shopapp.products import services
+from shopapp.products import export, services
 from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm, StockForm
 from shopapp.products.models import LOW_STOCK, Product
 from shopapp.shops.services import get_owned_shop
@@ -34,13 +35,16 @@ def _table_url(product: Product, status: str | None = None) -> str:
     return url_for("products_manage.index", shop_id=product.shop_id, status=status)
 
 
+def _filters() -> tuple[str, str]:
+    """The table's filters as asked: the status (an unknown one reads as active) and the search."""
+    status = request.args.get("status", "active")
+    return (status if status in STATUS_LABELS else "active"), request.args.get("q", "").strip()
+
+
 @bp.get(f"/shops/<{ID}:shop_id>/products")
 def index(shop_id: int) -> ResponseReturnValue:
     shop = get_owned_shop(current_user, shop_id)
-    status = request.args.get("status", "active")
-    if status not in STATUS_LABELS:
-        status = "active"
-    q = request.args.get("q", "").strip()
+    status, q = _filters()
     sort = request.args.get("sort", "name")
     if sort.removeprefix("-") not in services.OWNER_SORTS:
         sort = "name"
@@ -65,6 +69,22 @@ def index(shop_id: int) -> ResponseReturnValue:
         columns=SORT_COLUMNS,
         low_stock=LOW_STOCK,
     )
+
+
+@bp.get(f"/shops/<{ID}:shop_id>/products.csv")
+def export_csv(shop_id: int) -> ResponseReturnValue:
+    """The shop's products as CSV, the table's filters applied, streamed (products/export.py)."""
+    shop = get_owned_shop(current_user, shop_id)
+    status, q = _filters()
+    chunks = export.export_products_csv(current_user, shop_id=shop.id, status=status, q=q or None)
+    return csv_download(chunks, f"products-shop-{shop.id}-{status}.csv")
+
+
+@bp.get("/products.csv")
+def export_all_csv() -> ResponseReturnValue:
+    """The products of all the owner's shops as CSV, filtered as a shop's table is."""
+    status, q = _filters()
+    return csv_download(export.export_products_csv(current_user, status=status, q=q or None), f"products-{status}.csv")
 
 
 @bp.route(f"/shops/<{ID}:shop_id>/products/new", methods=["GET", "POST"])

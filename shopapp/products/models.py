@@ -29,6 +29,8 @@ class Product(TimestampMixin, Model):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="RESTRICT"), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The owner's stock-keeping unit: optional, unique among the shop's live products whatever its case.
+    sku: Mapped[str | None] = mapped_column(String(validation.SKU_MAX))
     slug: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     price: Mapped[Decimal] = mapped_column(Money)
@@ -61,6 +63,17 @@ Index(
     unique=True,
     sqlite_where=Product.deleted_at.is_(None),
     postgresql_where=Product.deleted_at.is_(None),
+)
+# A SKU likewise, among the live products that have one. lower(sku) leads: the catalog's search and the owner's
+# ``?sku=`` filter look one up across shops; the pair (and so uniqueness per shop) is the same either way.
+_live_sku = Product.deleted_at.is_(None) & Product.sku.is_not(None)
+Index(
+    "uq_products_sku_shop_live",
+    func.lower(Product.sku),
+    Product.shop_id,
+    unique=True,
+    sqlite_where=_live_sku,
+    postgresql_where=_live_sku,
 )
 # The catalog's common orders, over live rows only.
 _live = Product.deleted_at.is_(None)

@@ -5,11 +5,12 @@ The catalog reads them through catalog/query.py."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from functools import cache
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import Select, bindparam, event, func, select, update
+from sqlalchemy import Select, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,6 +37,7 @@ from shopapp.shops.models import Shop
 NOT_FOUND = "No such product."
 NOT_DELETED = "This product is not deleted."
 NAME_TAKEN = "This shop already has a product with this name."
+SKU_TAKEN = "This shop already has a product with this SKU."
 CHANGED_MEANWHILE = "The product was changed meanwhile; reload it and try again."
 STOCK_OUT_OF_RANGE = f"Stock would leave the range 0 to {MAX_STOCK}."
 
@@ -44,6 +46,7 @@ _ID = validation.ID_MAX
 # even of the right type, so that one answer names every problem.
 FIELDS: validation.Rules = {
     "name": validation.name,
+    "sku": validation.sku,
     "description": lambda v: validation.text(v, "description"),
     "price": validation.price,
     "stock": lambda v: validation.bounded_int(v, "stock", 0, MAX_STOCK),
@@ -157,12 +160,34 @@ def _check_references(user: User, problems: Problems, *, shop_id: int | None, ca
         _check_category(category_id)
 
 
+def _sku_free(shop_id: int, sku: str | None, *, other_than: int | None = None, message: str = SKU_TAKEN) -> None:
+    """Conflict if another live product of the shop has ``sku`` in any case; the unique index
+    ``uq_products_sku_shop_live`` says the same to a writer that raced past this check (``_unique``)."""
+    if sku is None:
+        return
+    stmt = select(Product.id).where(
+        Product.shop_id == shop_id, func.lower(Product.sku) == sku.lower(), Product.deleted_at.is_(None)
+    )
+    if other_than is not None:
+        stmt = stmt.where(Product.id != other_than)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise Conflict(message, "sku")
+
+
+def _unique(name_taken: str = NAME_TAKEN, sku_taken: str = SKU_TAKEN) -> AbstractContextManager[None]:
+    """Flush in a savepoint; a clash on either unique index of live products is that field's 409."""
+    return integrity_as(
+        Conflict(name_taken, "name"), by_constraint={"uq_products_sku_shop_live": Conflict(sku_taken, "sku")}
+    )
+
+
 def create_product(user: User, data: Mapping[str, Any]) -> Product:
     with gathering() as problems:
         fields = validation.clean_fields(data, FIELDS, problems, required=("shop_id", "name", "price", "stock"))
         _check_references(user, problems, shop_id=fields.get("shop_id"), category_id=fields.get("category_id"))
+    _sku_free(fields["shop_id"], fields.get("sku"))
     product = Product(slug=slugify(fields["name"]), **fields)
-    with integrity_as(Conflict(NAME_TAKEN, "name")):
+    with _unique():
         db.session.add(product)
     return _load(product.id)  # type: ignore[return-value]
 
@@ -180,8 +205,10 @@ def update_product(
         shop_id = fields.get("shop_id", product.shop_id)
         moved_to = None if shop_id == product.shop_id else shop_id
         _check_references(user, problems, shop_id=moved_to, category_id=fields.get("category_id"))
+    if fields.keys() & {"sku", "shop_id"}:
+        _sku_free(shop_id, fields.get("sku", product.sku), other_than=product.id)
     try:
-        with integrity_as(Conflict(NAME_TAKEN, "name")):
+        with _unique():
             for key, value in fields.items():
                 setattr(product, key, value)
             if "name" in fields:
@@ -203,12 +230,14 @@ def delete_product(user: User, product_id: int) -> Product:
 
 
 def restore_product(user: User, product_id: int) -> Product:
-    """Bring a soft-deleted product back; refused while a live product has taken its name, and when it is not
-    deleted (restored meanwhile, say)."""
+    """Bring a soft-deleted product back; refused while a live product has taken its name or its SKU, and when
+    it is not deleted (restored meanwhile, say)."""
     product = lock_owned_product(user, product_id, deleted=None)
     if product.deleted_at is None:
         raise NotDeleted(NOT_DELETED)
-    with integrity_as(Conflict(NAME_TAKEN + " Rename that one first.", "name")):
+    sku_taken = SKU_TAKEN + " Change that one's SKU first."
+    _sku_free(product.shop_id, product.sku, other_than=product.id, message=sku_taken)
+    with _unique(NAME_TAKEN + " Rename that one first.", sku_taken):
         product.deleted_at = None
     return product
 
@@ -255,22 +284,34 @@ def list_user_products(
     status: str = "active",
     shop_id: int | None = None,
     q: str | None = None,
+    sku: str | None = None,
     sort: str = "name",
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
 ) -> Page[Product]:
-    """The owner's products across their (not deleted) shops, by status, optionally by name, in ``sort`` order;
-    each with its shop, category and images in the same query (the table's thumbnails)."""
+    """The owner's products across their (not deleted) shops, by status, optionally by name or SKU, in ``sort``
+    order; each with its shop, category and images in the same query (the table's thumbnails)."""
+    stmt = owned_products(user, status=status, shop_id=shop_id, q=q, sku=sku)
+    return paginate(with_relations(stmt.order_by(*owner_sort(sort))), page, per_page)
+
+
+def owned_products(
+    user: User, *, status: str = "active", shop_id: int | None = None, q: str | None = None, sku: str | None = None
+) -> Select[Product]:
+    """The owner's products across their (not deleted) shops, by status; ``q``: part of the name (or the SKU
+    itself), ``sku``: that SKU exactly, in any case. The dashboard's table and its CSV export read through it."""
     if status not in STATUSES:
         raise Invalid(f"must be one of {', '.join(STATUSES)}", "status")
-    order = owner_sort(sort)
     stmt = select(Product).join(Product.shop).where(Shop.owner_id == user.id, Shop.deleted_at.is_(None))
     stmt = stmt.where(by_status(Product, status))
     if shop_id is not None:
         stmt = stmt.where(Product.shop_id == shop_id)
     if q and q.strip():
-        stmt = stmt.where(Product.name.ilike(like_pattern(q), escape="\\"))
-    return paginate(with_relations(stmt.order_by(*order)), page, per_page)
+        by_name = Product.name.ilike(like_pattern(q), escape="\\")
+        stmt = stmt.where(or_(by_name, func.lower(Product.sku) == q.strip().lower()))
+    if sku is not None:
+        stmt = stmt.where(func.lower(Product.sku) == sku.lower())
+    return stmt
 
 
 def product_counts(shop_ids: list[int]) -> dict[int, int]:

@@ -341,3 +341,15 @@ def test_api_conforms_statefully_anonymously(app):
 
 def test_api_conforms_statefully_with_a_token(app, api, owner):
     _run_stateful(app, token=lambda: api.token(owner), keep=owner)
+
+
+def test_the_sku_field_and_filters_are_documented(spec):
+    schemas = spec["components"]["schemas"]
+    sku = schemas["ProductCreate"]["properties"]["sku"]
+    string = next(option for option in sku["anyOf"] if option.get("type") == "string")
+    assert string["pattern"] == r"^[\u0021-\u007e]{1,64}$" and {"type": "null"} in sku["anyOf"]
+    assert "case-insensitively" in sku["description"]
+    assert "sku" in schemas["ProductUpdate"]["properties"] and "sku" in schemas["ProductOut"]["required"]
+    for path in ("/api/v1/products", "/api/v1/users/me/products"):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert params["sku"]["schema"]["pattern"] == r"^[\u0021-\u007e]{1,64}$", path

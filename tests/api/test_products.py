@@ -10,7 +10,7 @@ from shopapp.extensions import db
 from tests.api.conftest import assert_problem
 
 PRODUCT_FIELDS = {
-    "id", "shop_id", "category_id", "name", "slug", "description", "price", "currency", "stock", "is_active",
+    "id", "shop_id", "category_id", "name", "slug", "sku", "description", "price", "currency", "stock", "is_active",
     "created_at", "updated_at", "images", "shop", "category",
 }  # fmt: skip
 

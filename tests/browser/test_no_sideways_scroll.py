@@ -26,9 +26,10 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 # Answers that are not pages: the JSON API (and its docs, the API's own), robots.txt, the favicon and the sitemaps,
-# files, health checks, a CSV download.
+# files, health checks, the CSV downloads.
 NOT_PAGES_BLUEPRINTS = {"api", "seo"}
-NOT_PAGES = {"static", "media.serve", "health.healthz", "health.readyz", "orders_manage.export_csv"}
+NOT_PAGES = {"static", "media.serve", "health.healthz", "health.readyz", "orders_manage.export_csv",
+             "products_manage.export_csv", "products_manage.export_all_csv"}
 # The elements sticking out past the right edge, to say what to fix (the deepest ones: their parents only follow).
 _OFFENDERS = """() => {
   const edge = window.innerWidth;

@@ -126,6 +126,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("/dashboard/shops/new", "GET"): anyone_signed_in(lambda w: "/dashboard/shops/new", 200),
     ("/dashboard/shops/new", "POST"): anyone_signed_in(lambda w: "/dashboard/shops/new", 302, lambda w: {"name": "N"}),
     ("/dashboard/shops/deleted", "GET"): anyone_signed_in(lambda w: "/dashboard/shops/deleted", 200),
+    ("/dashboard/products.csv", "GET"): anyone_signed_in(lambda w: "/dashboard/products.csv", 200),  # one's own
     ("/dashboard/categories/", "GET"): anyone_signed_in(lambda w: "/dashboard/categories/", 200),
     ("/dashboard/categories/", "POST"): anyone_signed_in(
         lambda w: "/dashboard/categories/", 302, lambda w: {"name": f"New {next(_FRESH)}", "parent_id": ""}
@@ -226,6 +227,7 @@ CASES: dict[tuple[str, str], Case] = {
     # A's shop's orders: the owner's dashboard; the buyer (C) reads theirs under /account/orders.
     (f"/dashboard/shops/{SHOP}/orders", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/orders", 200),
     (f"/dashboard/shops/{SHOP}/orders.csv", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/orders.csv", 200),
+    (f"/dashboard/shops/{SHOP}/products.csv", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/products.csv", 200),
     (f"/dashboard/orders/{ORDER}", "GET"): mine(lambda w: f"/dashboard/orders/{w.order.id}", 200),
     (f"/dashboard/orders/{ORDER}/<action>", "POST"): mine(
         lambda w: f"/dashboard/orders/{w.order.id}/mark_paid", 302, target=lambda w: w.order
@@ -306,6 +308,7 @@ def test_page_access_matrix(app, world, snapshot, row_count, route):
         else:
             data = {"csrf_token": csrf_token(client), **(case.data(world) if case.data else {})}
             response = client.post(path, data=data, headers=headers, content_type="multipart/form-data")
+        response.get_data()  # a streamed body (a CSV export) keeps its app context until it is read
 
         expected = getattr(case, actor)
         assert response.status_code == expected, f"{actor} {method} {path}: {response.get_data(as_text=True)[:500]}"
