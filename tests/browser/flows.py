@@ -68,6 +68,7 @@ def open_images_of_a_new_product(page: Page, word: str) -> str:
     register_owner(page, owner)
     create_shop(page, shop)
     add_product(page, product, "45.00", "2")
-    page.get_by_role("link", name=f"Images of {product}").click()
+    with page.expect_navigation():  # to its "load": app.js (deferred) must see the files being chosen
+        page.get_by_role("link", name=f"Images of {product}").click()
     expect(page.get_by_role("heading", name="0 of 10 images")).to_be_visible()
     return product

@@ -31,7 +31,8 @@ def test_owner_uploads_an_image_and_a_customer_sees_it(
         register_owner(page, owner)
         create_shop(page, shop)
         add_product(page, product, "45.00", "2")
-        page.get_by_role("link", name=f"Images of {product}").click()
+        with page.expect_navigation():  # to its "load": app.js (deferred) must see the files being chosen
+            page.get_by_role("link", name=f"Images of {product}").click()
         page.get_by_label("Images", exact=True).set_input_files(str(photo))
         if javascript:  # each chosen file gets its own alt text field; the shared one is set aside
             expect(page.get_by_role("img", name="Preview of lamp.jpg")).to_be_visible()

@@ -104,7 +104,8 @@ def test_each_transition_is_an_event_with_who_and_when(app, tx, order_in, fresh)
         ]
         assert order.events[2].note == "TRK-1" and order.tracking_number == "TRK-1"
         assert order.paid_at <= order.shipped_at <= order.delivered_at and order.cancelled_at is None
-        mails = db.session.scalars(select(OutboxMail).where(OutboxMail.recipient == buyer.email)).all()
+        to_buyer = select(OutboxMail).where(OutboxMail.recipient == buyer.email)
+        mails = db.session.scalars(to_buyer.order_by(OutboxMail.id)).all()  # in the order they were written
         assert [m.subject for m in mails][1] == f"Order {order.number} is on its way"
         assert "TRK-1" in mails[1].text_body and "TRK-1" in mails[1].html_body
 
