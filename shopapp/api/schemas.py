@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     RootModel,
     StrictBool,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -59,6 +60,7 @@ from shopapp.media.services import image_urls
 from shopapp.orders.carts import CartLine, CartView
 from shopapp.orders.models import MAX_QUANTITY, NOTE_MAX, ORDER_STATUSES, Order
 from shopapp.orders.services import TRACKING_MAX
+from shopapp.products import bulk
 from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
 
 
@@ -157,6 +159,57 @@ class ImageAltIn(RequestModel):
 
 class StockIn(RequestModel):
     delta: Annotated[StockDelta, Field(description="Added to the stock atomically; may be negative.")]
+
+
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_DECIMAL_SCHEMA = {
+    "anyOf": [{"type": "string", "pattern": r"^[+-]?[0-9]+(\.[0-9]{1,2})?$", "examples": ["-2.50"]}, {"type": "number"}],
+    "description": "At most 2 fraction digits; an amount within -1000000 to 1000000, a percent within -100 to 1000.",
+}
+
+
+class BulkIn(RequestModel):
+    """Every field is checked by the service (products/bulk.py), so one 422 names every problem of the request."""
+
+    action: Annotated[Any, WithJsonSchema({"type": "string", "enum": list(bulk.ACTIONS)})]
+    product_ids: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": _ID_SCHEMA,
+                "minItems": 1,
+                "maxItems": bulk.MAX_IDS,
+                "uniqueItems": True,
+                "description": "The shop's own products, each once: all of them, or 404 naming the others.",
+            }
+        ),
+    ]
+    value: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {**_ID_SCHEMA, "description": "set_category: the category; set_stock: the stock (0 to 1000000)."},
+                    {"type": "null", "description": "set_category: no category; other actions without a value."},
+                    {
+                        "type": "object",
+                        "properties": {"amount": _DECIMAL_SCHEMA},
+                        "required": ["amount"],
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "properties": {"percent": _DECIMAL_SCHEMA},
+                        "required": ["percent"],
+                        "additionalProperties": False,
+                    },
+                ],
+                "description": "By action: " + "; ".join(f"{a}: {what}" for a, what in bulk.VALUED.items())
+                + ". The others take none.",
+            }
+        ),
+    ] = None
 
 
 class QueryModel(BaseModel):
@@ -317,6 +370,11 @@ class ProductOut(ResponseModel):
     images: list[ImageOut]
     shop: ShopRef
     category: CategoryRef | None
+
+
+class BulkOut(ResponseModel):
+    changed: Annotated[int, Field(description="How many products the action changed (those already so are not).")]
+    products: Annotated[list[ProductOut], Field(description="Every product named, as it is now, in the order given.")]
 
 
 class PageOut(ResponseModel):
