@@ -61,7 +61,7 @@ from shopapp.orders.carts import CartLine, CartView
 from shopapp.orders.models import MAX_QUANTITY, NOTE_MAX, ORDER_STATUSES, Order
 from shopapp.orders.services import TRACKING_MAX
 from shopapp.products import bulk
-from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_STOCK, Product, ProductImage
 
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:
@@ -162,16 +162,49 @@ class StockIn(RequestModel):
 
 
 _ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
-_DECIMAL_SCHEMA = {
-    "anyOf": [{"type": "string", "pattern": r"^[+-]?[0-9]+(\.[0-9]{1,2})?$", "examples": ["-2.50"]}, {"type": "number"}],
-    "description": "At most 2 fraction digits; an amount within -1000000 to 1000000, a percent within -100 to 1000.",
-}
+_DECIMAL_SCHEMA = {"type": "string", "pattern": bulk.DECIMAL_PATTERN, "examples": ["-2.50"]}
+
+
+def _when(actions: list[str], value: dict[str, Any] | None) -> dict[str, Any]:
+    """The value these actions take (required), or none (``None``: absent or null)."""
+    then: dict[str, Any] = {"properties": {"value": value or {"type": "null"}}}
+    if value is not None:
+        then["required"] = ["value"]
+    return {"if": {"properties": {"action": {"enum": actions}}, "required": ["action"]}, "then": then}
+
+
+def _value_by_action(schema: dict[str, Any]) -> None:
+    """What each action takes as its value (the service checks the same, products/bulk.py)."""
+    _drop_null_defaults(schema)
+    price_change = {
+        "description": 'Either {"amount": "-2.50"} or {"percent": "10"}.',
+        "type": "object",
+        "properties": {"amount": _DECIMAL_SCHEMA, "percent": _DECIMAL_SCHEMA},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    }
+    schema["allOf"] = [
+        _when([a for a in bulk.ACTIONS if a not in bulk.VALUED], None),
+        _when(["set_category"], {"anyOf": [_ID_SCHEMA, {"type": "null"}]}),
+        _when(["set_stock"], {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}),
+        _when(["adjust_price"], price_change),
+    ]
+
+
+_ACTION = (
+    "What to do, and its value: "
+    + "; ".join(f"{action}: {what}" for action, what in bulk.VALUED.items())
+    + "; the others take none (null)."
+)
 
 
 class BulkIn(RequestModel):
     """Every field is checked by the service (products/bulk.py), so one 422 names every problem of the request."""
 
-    action: Annotated[Any, WithJsonSchema({"type": "string", "enum": list(bulk.ACTIONS)})]
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_value_by_action)
+
+    action: Annotated[Any, WithJsonSchema({"type": "string", "enum": list(bulk.ACTIONS), "description": _ACTION})]
     product_ids: Annotated[
         Any,
         WithJsonSchema(
@@ -185,31 +218,7 @@ class BulkIn(RequestModel):
             }
         ),
     ]
-    value: Annotated[
-        Any,
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {**_ID_SCHEMA, "description": "set_category: the category; set_stock: the stock (0 to 1000000)."},
-                    {"type": "null", "description": "set_category: no category; other actions without a value."},
-                    {
-                        "type": "object",
-                        "properties": {"amount": _DECIMAL_SCHEMA},
-                        "required": ["amount"],
-                        "additionalProperties": False,
-                    },
-                    {
-                        "type": "object",
-                        "properties": {"percent": _DECIMAL_SCHEMA},
-                        "required": ["percent"],
-                        "additionalProperties": False,
-                    },
-                ],
-                "description": "By action: " + "; ".join(f"{a}: {what}" for a, what in bulk.VALUED.items())
-                + ". The others take none.",
-            }
-        ),
-    ] = None
+    value: Annotated[Any, WithJsonSchema({})] = None
 
 
 class QueryModel(BaseModel):

@@ -40,7 +40,9 @@ VALUED = {
 }
 # The actions that accept deleted products (those already as asked are unchanged); the others act on live ones.
 EITHER_STATE = ("delete", "restore")
-PERCENT_MIN, PERCENT_MAX = Decimal(-100), Decimal(1000)
+# An amount or a percentage: at most 7 digits and 2 after the point. A percentage below -100 takes the price to 0.
+DECIMAL_MAX = Decimal("9999999.99")
+DECIMAL_PATTERN = r"^[+-]?[0-9]{1,7}(\.[0-9]{1,2})?$"  # as the OpenAPI document has it
 _CENT = Decimal("0.01")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
 _NOT_YOURS = "These products are not among the shop's products: {ids}."
@@ -61,14 +63,10 @@ def _names(ids: list[int]) -> str:
 
 
 def _decimal(value: Any, field: str, low: Decimal, high: Decimal) -> Decimal:
-    """A decimal with at most two fraction digits in ``low`` … ``high``, from a string or a JSON number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal) or (
-        isinstance(value, str) and not _DECIMAL.fullmatch(value)
-    ):
-        raise Invalid('must be a decimal number such as "10" or "-2.50"', field)
+    """A decimal in a string (exact, unlike a JSON number), with at most two fraction digits, in ``low`` … ``high``."""
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        raise Invalid('must be a decimal number in a string, such as "10" or "-2.50"', field)
     number = Decimal(value)
-    if not number.is_finite():
-        raise Invalid("must be a finite number", field)
     if number.as_tuple().exponent < -2:  # type: ignore[operator]
         raise Invalid("must have at most 2 decimal places", field)
     if not low <= number <= high:
@@ -80,8 +78,14 @@ def _price_change(value: Any) -> tuple[str, Decimal]:
     if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in ("amount", "percent"):
         raise Invalid('must be {"amount": "-2.50"} or {"percent": "10"}', "value")
     ((kind, number),) = value.items()
-    low, high = (-MAX_PRICE, MAX_PRICE) if kind == "amount" else (PERCENT_MIN, PERCENT_MAX)
-    return kind, _decimal(number, f"value.{kind}", low, high)
+    return kind, _decimal(number, f"value.{kind}", -DECIMAL_MAX, DECIMAL_MAX)
+
+
+def _whole(value: Any, field: str, low: int, high: int) -> int:
+    """An integer, or an integral JSON number such as ``5.0`` (JSON Schema's integers include it), in bounds."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)
+    return validation.bounded_int(value, field, low, high)
 
 
 def _clean_value(action: str, value: Any, given: bool) -> Any:
@@ -92,16 +96,18 @@ def _clean_value(action: str, value: Any, given: bool) -> Any:
     if not given:
         raise Invalid(f"is required: {VALUED[action]}", "value")
     if action == "set_category":
-        category_id = None if value is None else validation.bounded_int(value, "value", 1, validation.ID_MAX)
+        category_id = None if value is None else _whole(value, "value", 1, validation.ID_MAX)
         if category_id is not None and db.session.get(Category, category_id) is None:
             raise Invalid("refers to a category that does not exist", "value")
         return category_id
     if action == "set_stock":
-        return validation.bounded_int(value, "value", 0, MAX_STOCK)
+        return _whole(value, "value", 0, MAX_STOCK)
     return _price_change(value)
 
 
-def clean_request(action: Any, product_ids: Any, value: Any = None, *, value_given: bool = True) -> tuple[str, list[int], Any]:
+def clean_request(
+    action: Any, product_ids: Any, value: Any = None, *, value_given: bool = True
+) -> tuple[str, list[int], Any]:
     """The action, the ids and the value, checked: every problem at once (``Refused``), nothing read yet but
     the category a ``set_category`` names."""
     with gathering() as problems:
@@ -121,7 +127,7 @@ def _clean_ids(product_ids: Any) -> list[int]:
         raise Invalid(f"must list 1 to {MAX_IDS} product ids", "product_ids")
     if len(product_ids) > MAX_IDS:
         raise Invalid(f"must list at most {MAX_IDS} product ids (got {len(product_ids)})", "product_ids")
-    ids = [validation.bounded_int(pid, "product_ids", 1, validation.ID_MAX) for pid in product_ids]
+    ids = [_whole(pid, "product_ids", 1, validation.ID_MAX) for pid in product_ids]
     repeated = sorted(pid for pid, count in Counter(ids).items() if count > 1)
     if repeated:
         raise Invalid(f"lists these ids more than once: {_names(repeated)}", "product_ids")
@@ -165,7 +171,7 @@ def _set(ids: list[int], now: datetime, *where: Any, **values: Any) -> int:
         .values(**values, version=Product.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return db.session.execute(stmt).rowcount  # type: ignore[attr-defined, no-any-return]
+    return db.session.execute(stmt).rowcount  # type: ignore[attr-defined]
 
 
 def _apply(action: str, value: Any, ids: list[int], rows: dict[int, Any], now: datetime) -> int:
@@ -181,7 +187,8 @@ def _apply(action: str, value: Any, ids: list[int], rows: dict[int, Any], now: d
         return _set(ids, now, live, Product.category_id.is_distinct_from(value), category_id=value)
     if action == "set_stock":
         return _set(ids, now, live, Product.stock != value, stock=value)
-    return _reprice(ids, rows, *value, now)
+    kind, number = value
+    return _reprice(ids, rows, kind, number, now)
 
 
 def new_price(price: Decimal, kind: str, number: Decimal) -> Decimal:
@@ -197,10 +204,11 @@ def _reprice(ids: list[int], rows: dict[int, Any], kind: str, number: Decimal, n
         raise Conflict(_TOO_DEAR.format(ids=_names(too_dear)), "value")
     moved = [{"b_id": pid, "b_price": prices[pid]} for pid in ids if prices[pid] != rows[pid].price]
     if moved:
+        table = Product.__table__
         stmt = (
-            update(Product.__table__)
-            .where(Product.__table__.c.id == bindparam("b_id"))
-            .values(price=bindparam("b_price"), version=Product.__table__.c.version + 1, updated_at=now)
+            update(table)  # type: ignore[arg-type]  # a Table, typed as any FromClause
+            .where(table.c.id == bindparam("b_id"))
+            .values(price=bindparam("b_price"), version=table.c.version + 1, updated_at=now)
         )
         db.session.execute(stmt, moved)
     return len(moved)

@@ -62,7 +62,10 @@ def test_a_restore_that_clashes_restores_none_and_names_them(api, owner, make_sh
     _bulk(api, owner, shop, "delete", gone)
     make_product(shop, name="LAMP")  # takes the first one's name, in another case
     body = assert_problem(_bulk(api, owner, shop, "restore", gone), 409)
-    assert body["detail"] == f"These products cannot be restored: a live product of the shop has their name or SKU: {gone[0]}."
+    assert (
+        body["detail"]
+        == f"These products cannot be restored: a live product of the shop has their name or SKU: {gone[0]}."
+    )
     assert fresh(Product, gone[1]).deleted_at is not None  # nothing restored
     twin = make_product(shop, name="Chair", sku="C-1").id
     _bulk(api, owner, shop, "delete", [twin])
@@ -110,9 +113,10 @@ def test_set_stock(api, owner, three, fresh):
         ("0.05", {"percent": "50"}, "0.08"),  # 0.075: half-up, not to even
         ("0.25", {"percent": "-50"}, "0.13"),  # 0.125
         ("10.00", {"percent": "-100"}, "0.00"),
+        ("10.00", {"percent": "-150"}, "0.00"),  # never below 0
         ("19.99", {"amount": "-2.50"}, "17.49"),
         ("1.00", {"amount": "-2.50"}, "0.00"),  # clamps at 0
-        ("1.00", {"amount": 3}, "4.00"),  # a JSON number too
+        ("1.00", {"amount": "+3"}, "4.00"),
     ],
 )
 def test_adjust_price(api, owner, make_shop, make_product, fresh, price, change, expected):
@@ -131,7 +135,9 @@ def test_a_price_pushed_past_the_maximum_is_409_and_changes_none(api, owner, mak
     assert fresh(Product, cheap).price == Decimal("1.00")
 
 
-def test_foreign_and_unknown_ids_are_404_naming_them_and_nothing_changes(api, owner, other, three, make_shop, make_product, fresh):
+def test_foreign_and_unknown_ids_are_404_naming_them_and_nothing_changes(
+    api, owner, other, three, make_shop, make_product, fresh
+):
     shop, ids = three
     theirs = make_product(make_shop(other)).id
     mine_elsewhere = make_product(make_shop(owner, name="Second")).id
@@ -154,9 +160,18 @@ def test_every_invalid_field_at_once(api, owner, three):
     }
     body = assert_problem(_bulk(api, owner, shop, "adjust_price", [], value={"percent": "1.234"}), 422,
                           "product_ids", "value.percent")  # fmt: skip
-    assert {e["message"] for e in body["errors"]} == {"must list 1 to 1000 product ids", "must have at most 2 decimal places"}
-    for value, field in [({"amount": "1", "percent": "2"}, "value"), ({"amount": "1e3"}, "value.amount"), (5, "value"),
-                         ({"percent": "-101"}, "value.percent")]:  # fmt: skip
+    assert {e["message"] for e in body["errors"]} == {
+        "must list 1 to 1000 product ids",
+        "must have at most 2 decimal places",
+    }
+    wrong = [
+        ({"amount": "1", "percent": "2"}, "value"),
+        ({"amount": "1e3"}, "value.amount"),
+        ({"amount": 3}, "value.amount"),  # a string: exact
+        ({"percent": "12345678"}, "value.percent"),
+        (5, "value"),
+    ]
+    for value, field in wrong:
         assert_problem(_bulk(api, owner, shop, "adjust_price", ids, value=value), 422, field)
     assert_problem(_bulk(api, owner, shop, "set_stock", ids), 422, "value")  # required
     assert_problem(_bulk(api, owner, shop, "set_stock", ids, value="5"), 422, "value")
