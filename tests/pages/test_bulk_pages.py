@@ -94,7 +94,9 @@ def test_all_matching_the_filter(client, table, make_product, fresh):
 def test_more_than_1000_matching_is_refused_and_nothing_written(app, client, owner, make_shop, monkeypatch, fresh):
     shop = make_shop(owner)
     with app.app_context():
-        rows = [Product(shop_id=shop.id, name=f"Item {n}", slug="item", price=Decimal("1.00"), stock=1) for n in range(4)]
+        rows = [
+            Product(shop_id=shop.id, name=f"Item {n}", slug="item", price=Decimal("1.00"), stock=1) for n in range(4)
+        ]
         db.session.add_all(rows)
         db.session.commit()
         ids = [row.id for row in rows]
@@ -139,7 +141,10 @@ def test_refusals_are_form_errors_and_write_nothing(client, table, make_shop, ma
         ({"action": "set_stock", "value": "lots", "scope": "page", "page_ids": ids}, "Value: must be a whole number"),
         ({"action": "percent", "value": "1.234", "scope": "page", "page_ids": ids}, "must have at most 2 decimal"),
         ({"action": "explode", "scope": "page", "page_ids": ids}, "Action: Not a valid choice"),
-        ({"action": "set_category", "category_id": "999999", "scope": "page", "page_ids": ids}, "Category: Not a valid"),
+        (
+            {"action": "set_category", "category_id": "999999", "scope": "page", "page_ids": ids},
+            "Category: Not a valid",
+        ),
     ]
     for data, said in cases:
         response = post(client, _url(shop), data, headers=HTMX)
@@ -147,6 +152,8 @@ def test_refusals_are_form_errors_and_write_nothing(client, table, make_shop, ma
     refused = post(client, _url(shop), {"action": "deactivate", "scope": "selected", "product_ids": [ids[0], theirs]})
     assert refused.status_code == 404  # someone else's product: the 404 page, as for a single edit
     assert all(fresh(Product, i).is_active and fresh(Product, i).stock == 5 for i in ids)
-    ticked = post(client, _url(shop), {"action": "set_stock", "value": "-1", "scope": "selected", "product_ids": [ids[1]]})
+    ticked = post(
+        client, _url(shop), {"action": "set_stock", "value": "-1", "scope": "selected", "product_ids": [ids[1]]}
+    )
     assert ticked.status_code == 422 and "must be a whole number" in text(ticked)
     assert f'value="{ids[1]}" form="bulk-form" checked' in text(ticked)  # still ticked
