@@ -214,5 +214,5 @@ def test_500_ids_cost_a_bounded_number_of_queries(api, app, owner, make_shop, fr
         queries.clear()
         response = _bulk(api, owner, shop, action, ids, **value)
         assert response.status_code == 200 and response.get_json()["changed"] == 500
-        assert len(queries) <= 12, queries
+        assert len(queries) <= 8, queries  # 6 today, whatever the number of ids: one UPDATE among them
     assert fresh(Product, ids[-1]).price == Decimal("11.00")
