@@ -130,10 +130,10 @@ class BulkForm(FlaskForm):
     """One action on the rows ticked in the table (their ``product_ids`` checkboxes belong to this form), on the
     page's rows, or on every product the table's filter matches. The service checks the rest."""
 
-    action = SelectField("Action", choices=[(key, label) for key, (label, _) in BULK_ACTIONS.items()])
+    action = SelectField("Action", choices=[SelectChoice(key, label) for key, (label, _) in BULK_ACTIONS.items()])
     value = StringField("Value", render_kw={"inputmode": "decimal", "placeholder": "e.g. 10 or -2.50"})
     category_id = SelectField("Category", coerce=optional_id)
-    scope = SelectField("Apply to", choices=list(SCOPES.items()), default="selected")
+    scope = SelectField("Apply to", choices=[SelectChoice(*item) for item in SCOPES.items()], default="selected")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
