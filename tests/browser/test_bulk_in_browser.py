@@ -32,6 +32,10 @@ def test_select_two_rows_and_deactivate_them(browser: Browser, base_url: str, ja
         expect(page.get_by_label(f"Select {names[2]}")).not_to_be_checked()  # a fresh bar for the next action
         if javascript:
             assert page.url == url  # swapped in place: no new page
+            page.get_by_label("Select all on this page").check()  # shown with JavaScript only
+            expect(page.get_by_label(f"Select {names[2]}")).to_be_checked()
+        else:
+            expect(page.get_by_label("Select all on this page")).to_be_hidden()
         page.goto(url + "?status=inactive")
         for name in names[:2]:
             expect(page.get_by_role("row", name=name).get_by_role("cell", name="No", exact=True)).to_be_visible()
