@@ -7,6 +7,8 @@ from flask import request
 
 from shopapp.api.operations import operation
 from shopapp.api.schemas import (
+    BulkIn,
+    BulkOut,
     CatalogListQuery,
     ImageAltIn,
     ImageList,
@@ -23,6 +25,7 @@ from shopapp.catalog import query as catalog
 from shopapp.core.pagination import Page
 from shopapp.media import services as media
 from shopapp.media.services import NewImage
+from shopapp.products import bulk
 from shopapp.products import services as products
 from shopapp.products.models import MAX_IMAGES_PER_PRODUCT, MAX_STOCK, Product, ProductImage
 
@@ -252,3 +255,27 @@ def order_images(product_id: int, user: User, body: ImageOrderIn) -> list[Produc
     primary image.
     """
     return media.reorder_images(user, product_id, body.image_ids)
+
+
+@operation(
+    "/shops/<int:shop_id>/products/bulk",
+    methods=("POST",),
+    summary=f"One action on up to {bulk.MAX_IDS} of the shop's products, in one transaction",
+    tag=TAG,
+    auth="required",
+    body=BulkIn,
+    response=BulkOut,
+    errors=(403, 404, 409),
+)
+def bulk_edit_products(shop_id: int, user: User, body: BulkIn) -> dict[str, object]:
+    """action: activate, deactivate, delete (soft), restore, set_category (value: a category id, or null for none),
+    set_stock (value: 0 to 1000000) or adjust_price (value: {"amount": "-2.50"} or {"percent": "10"}; each price
+    is rounded half-up to cents and never goes below 0; 409 naming the products whose price would pass 1000000).
+    product_ids lists 1 to 1000 of the shop's own products, each once; ids that are not the shop's (or, but for
+    delete and restore, are deleted) are 404 naming them. A restore that would give a live product's name or SKU
+    (in any case) to another is 409 naming the products. Every refusal changes nothing. changed counts the
+    products the action changed: those already as asked are left as they are and not counted.
+    """
+    given = body.model_dump(exclude_unset=True)
+    done = bulk.bulk_edit(user, shop_id, body.action, body.product_ids, body.value, value_given="value" in given)
+    return {"changed": done.changed, "products": done.products}

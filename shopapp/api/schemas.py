@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     RootModel,
     StrictBool,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -59,7 +60,8 @@ from shopapp.media.services import image_urls
 from shopapp.orders.carts import CartLine, CartView
 from shopapp.orders.models import MAX_QUANTITY, NOTE_MAX, ORDER_STATUSES, Order
 from shopapp.orders.services import TRACKING_MAX
-from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, Product, ProductImage
+from shopapp.products import bulk
+from shopapp.products.models import ALT_MAX, MAX_IMAGES_PER_PRODUCT, MAX_STOCK, Product, ProductImage
 
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:
@@ -157,6 +159,66 @@ class ImageAltIn(RequestModel):
 
 class StockIn(RequestModel):
     delta: Annotated[StockDelta, Field(description="Added to the stock atomically; may be negative.")]
+
+
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_DECIMAL_SCHEMA = {"type": "string", "pattern": bulk.DECIMAL_PATTERN, "examples": ["-2.50"]}
+
+
+def _when(actions: list[str], value: dict[str, Any] | None) -> dict[str, Any]:
+    """The value these actions take (required), or none (``None``: absent or null)."""
+    then: dict[str, Any] = {"properties": {"value": value or {"type": "null"}}}
+    if value is not None:
+        then["required"] = ["value"]
+    return {"if": {"properties": {"action": {"enum": actions}}, "required": ["action"]}, "then": then}
+
+
+def _value_by_action(schema: dict[str, Any]) -> None:
+    """What each action takes as its value (the service checks the same, products/bulk.py)."""
+    _drop_null_defaults(schema)
+    price_change = {
+        "description": 'Either {"amount": "-2.50"} or {"percent": "10"}.',
+        "type": "object",
+        "properties": {"amount": _DECIMAL_SCHEMA, "percent": _DECIMAL_SCHEMA},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    }
+    schema["allOf"] = [
+        _when([a for a in bulk.ACTIONS if a not in bulk.VALUED], None),
+        _when(["set_category"], {"anyOf": [_ID_SCHEMA, {"type": "null"}]}),
+        _when(["set_stock"], {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}),
+        _when(["adjust_price"], price_change),
+    ]
+
+
+_ACTION = (
+    "What to do, and its value: "
+    + "; ".join(f"{action}: {what}" for action, what in bulk.VALUED.items())
+    + "; the others take none (null)."
+)
+
+
+class BulkIn(RequestModel):
+    """Every field is checked by the service (products/bulk.py), so one 422 names every problem of the request."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_value_by_action)
+
+    action: Annotated[Any, WithJsonSchema({"type": "string", "enum": list(bulk.ACTIONS), "description": _ACTION})]
+    product_ids: Annotated[
+        Any,
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": _ID_SCHEMA,
+                "minItems": 1,
+                "maxItems": bulk.MAX_IDS,
+                "uniqueItems": True,
+                "description": "The shop's own products, each once: all of them, or 404 naming the others.",
+            }
+        ),
+    ]
+    value: Annotated[Any, WithJsonSchema({})] = None
 
 
 class QueryModel(BaseModel):
@@ -317,6 +379,11 @@ class ProductOut(ResponseModel):
     images: list[ImageOut]
     shop: ShopRef
     category: CategoryRef | None
+
+
+class BulkOut(ResponseModel):
+    changed: Annotated[int, Field(description="How many products the action changed (those already so are not).")]
+    products: Annotated[list[ProductOut], Field(description="Every product named, as it is now, in the order given.")]
 
 
 class PageOut(ResponseModel):

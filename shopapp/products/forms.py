@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -110,3 +111,46 @@ class StockForm(CheckedForm):
         """The delta of a valid form (its field is required, so it is a number then)."""
         return int(self.delta.data or 0)
 
+
+# The table's bulk actions as the owner reads them: each a service action (products/bulk.py) and what it said.
+BULK_ACTIONS = {
+    "activate": ("Activate", "activated"),
+    "deactivate": ("Deactivate", "deactivated"),
+    "delete": ("Delete", "deleted"),
+    "restore": ("Restore", "restored"),
+    "set_category": ("Move to category", "moved"),
+    "set_stock": ("Set stock to", "given the new stock"),
+    "amount": ("Change price by amount", "repriced"),
+    "percent": ("Change price by %", "repriced"),
+}
+SCOPES = {"selected": "Selected rows", "page": "All on this page", "all": "All matching this filter"}
+
+
+class BulkForm(FlaskForm):
+    """One action on the rows ticked in the table (their ``product_ids`` checkboxes belong to this form), on the
+    page's rows, or on every product the table's filter matches. The service checks the rest."""
+
+    action = SelectField("Action", choices=[SelectChoice(key, label) for key, (label, _) in BULK_ACTIONS.items()])
+    value = StringField("Value", render_kw={"inputmode": "decimal", "placeholder": "e.g. 10 or -2.50"})
+    category_id = SelectField("Category", coerce=optional_id)
+    scope = SelectField("Apply to", choices=[SelectChoice(*item) for item in SCOPES.items()], default="selected")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = category_choices("No category")
+
+    def messages(self) -> list[str]:
+        """Every refusal to show above the bar: the form's own, then each field's, named by its label."""
+        fields = (self.action, self.value, self.category_id, self.scope)
+        return [*self.form_errors, *(f"{field.label.text}: {error}" for field in fields for error in field.errors)]
+
+    def service_call(self) -> tuple[str, Any]:
+        """The service's action and value for what was chosen (a value the service does not need is left out)."""
+        action, typed = self.action.data, (self.value.data or "").strip()
+        if action == "set_category":
+            return action, self.category_id.data
+        if action == "set_stock":
+            return action, int(typed) if typed.isascii() and typed.isdigit() else typed or None
+        if action in ("amount", "percent"):
+            return "adjust_price", {action: typed}
+        return action, None

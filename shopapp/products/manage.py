@@ -6,20 +6,26 @@ so another owner's ids end on the 404 page whatever URL is typed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from shopapp.auth.sessions import require_login
 from shopapp.core.csv_cells import csv_download
-from shopapp.core.errors import NotDeleted, PreconditionFailed
+from shopapp.core.errors import DomainError, NotDeleted, PreconditionFailed, Refused
 from shopapp.core.forms import attempt, page_write, refused_status, show_refusal, submit
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
-from shopapp.products import export, services
-from shopapp.products.forms import ProductEditForm, ProductForm, QuickEditForm, StockForm
+from shopapp.extensions import db
+from shopapp.products import bulk, export, services
+from shopapp.products.forms import BULK_ACTIONS, BulkForm, ProductEditForm, ProductForm, QuickEditForm, StockForm
 from shopapp.products.models import LOW_STOCK, Product
+from shopapp.shops.models import Shop
 from shopapp.shops.services import get_owned_shop
 
 bp = Blueprint("products_manage", __name__, url_prefix="/dashboard")
@@ -44,10 +50,19 @@ def _filters() -> tuple[str, str]:
 @bp.get(f"/shops/<{ID}:shop_id>/products")
 def index(shop_id: int) -> ResponseReturnValue:
     shop = get_owned_shop(current_user, shop_id)
-    status, q = _filters()
+    return _table(shop, BulkForm(formdata=None))
+
+
+def _sort() -> str:
     sort = request.args.get("sort", "name")
-    if sort.removeprefix("-") not in services.OWNER_SORTS:
-        sort = "name"
+    return sort if sort.removeprefix("-") in services.OWNER_SORTS else "name"
+
+
+def _table(shop: Shop, bulk_form: BulkForm, *, selected: frozenset[int] = frozenset()) -> ResponseReturnValue:
+    """The products table as the query string filters, sorts and pages it, with its bulk form (``selected``:
+    the rows ticked when the form was refused); a refused bulk form answers 422."""
+    status, q = _filters()
+    sort = _sort()
     page = services.list_user_products(
         current_user,
         status=status,
@@ -60,6 +75,7 @@ def index(shop_id: int) -> ResponseReturnValue:
     return render(
         "products/manage/index.html",
         "products/manage/_table.html",
+        http_status=422 if bulk_form.messages() else 200,
         shop=shop,
         page=page,
         q=q,
@@ -68,7 +84,117 @@ def index(shop_id: int) -> ResponseReturnValue:
         sort=sort,
         columns=SORT_COLUMNS,
         low_stock=LOW_STOCK,
+        bulk_form=bulk_form,
+        selected=selected,
+        max_ids=bulk.MAX_IDS,
     )
+
+
+def _listed_args() -> dict[str, Any]:
+    """The table's query string (filter, sort, page), kept across a bulk edit."""
+    return {key: value for key, value in request.args.items() if key in ("status", "q", "sort", "page")}
+
+
+@bp.post(f"/shops/<{ID}:shop_id>/products/bulk")
+@page_write
+def bulk_edit(shop_id: int) -> ResponseReturnValue:
+    """One action on the ticked rows, the page's rows or all the filter matches (at most ``bulk.MAX_IDS``);
+    refused, nothing is written and the table says why. Without htmx a redirect to the table, as it was."""
+    shop = get_owned_shop(current_user, shop_id)
+    form = BulkForm()
+    ticked = _sent_ids("product_ids")
+    if form.validate_on_submit():
+        ids = _scope_ids(form, shop, ticked)
+        if ids is not None:
+            action, value = form.service_call()
+            done = attempt(lambda: bulk.bulk_edit(current_user, shop.id, action, ids, value))
+            if done.ok:
+                _say_done(form, done.value, len(ids))
+                if wants_fragment():
+                    return _table(shop, BulkForm(formdata=None))
+                return redirect(url_for("products_manage.index", shop_id=shop.id, **_listed_args()))
+            _show_bulk_refusal(form, done.error)
+    return _table(shop, form, selected=frozenset(i for i in ticked if isinstance(i, int)))
+
+
+def _sent_ids(name: str) -> list[Any]:
+    """The ids sent under ``name``, as numbers where they are (the service names what is not)."""
+    return [int(v) if v.isascii() and v.isdigit() and len(v) < 12 else v for v in request.form.getlist(name)]
+
+
+def _scope_ids(form: BulkForm, shop: Shop, ticked: list[Any]) -> list[Any] | None:
+    """The ids the form's scope names; None, with the form's error, when there are none or too many."""
+    if form.scope.data == "selected":
+        ids = ticked
+    elif form.scope.data == "page":
+        ids = _sent_ids("page_ids")
+    else:
+        status, q = _filters()
+        matching = services.owned_products(current_user, status=status, shop_id=shop.id, q=q or None)
+        found = db.session.scalars(
+            matching.with_only_columns(Product.id).order_by(Product.id).limit(bulk.MAX_IDS + 1)
+        ).all()
+        if len(found) > bulk.MAX_IDS:
+            form.form_errors.append(
+                f"More than {bulk.MAX_IDS} products match this filter; a bulk edit takes at most {bulk.MAX_IDS}."
+                " Narrow the filter (a search or a status) and apply it again."
+            )
+            return None
+        ids = list(found)
+    if not ids:
+        form.form_errors.append("Select at least one product (tick its row), or apply to all on this page.")
+        return None
+    return ids
+
+
+def _show_bulk_refusal(form: BulkForm, error: DomainError) -> None:
+    """The service's problems beside the form's fields (an amount's or a percentage's beside the value)."""
+    for problem in error.problems if isinstance(error, Refused) else [error]:
+        field = (problem.field or "").split(".")[0]
+        if field == "value" and form.action.data == "set_category":
+            field = "category_id"
+        target = form._fields.get(field)
+        if target is not None:
+            target.errors = [*target.errors, problem.message]
+        else:
+            form.form_errors.append(problem.message)
+
+
+def _say_done(form: BulkForm, done: bulk.BulkResult, asked: int) -> None:
+    """ "12 products deactivated." (and how many were already so); a delete's message offers its undo."""
+    said = BULK_ACTIONS[form.action.data][1]
+    text = f"{done.changed} product{'s' if done.changed != 1 else ''} {said}."
+    if asked > done.changed:
+        text += f" {asked - done.changed} unchanged (already so)."
+    if done.action == "delete" and done.changed:
+        stamp = (done.at - _EPOCH) // timedelta(microseconds=1)
+        flash_undo(text, url_for("products_manage.bulk_undo", shop_id=done.products[0].shop_id, at=stamp))
+    else:
+        flash(text, "success")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@bp.post(f"/shops/<{ID}:shop_id>/products/bulk/undo/<at>")
+@page_write
+def bulk_undo(shop_id: int, at: str) -> ResponseReturnValue:
+    """Undo a bulk delete: restore the products it deleted (``at``: its time, in microseconds since 1970; a
+    string, as every integer in a URL is a row id) that are still deleted; all of them, or none if one would
+    clash with a live product's name or SKU."""
+    shop = get_owned_shop(current_user, shop_id)
+    if not (at.isascii() and at.isdigit() and len(at) <= 18):
+        raise NotFound()
+    ids = bulk.deleted_together(current_user, shop.id, _EPOCH + timedelta(microseconds=int(at)))
+    done = attempt(lambda: bulk.bulk_edit(current_user, shop.id, "restore", ids)) if ids else None
+    if done is None:
+        flash("Nothing to undo: those products are not deleted any more.", "error")
+    elif done.error is not None:
+        flash(f"The products cannot be restored: {done.error.message}", "error")
+        return redirect(url_for("products_manage.index", shop_id=shop.id, status="deleted"))
+    else:
+        flash(f"{done.value.changed} product{'s' if done.value.changed != 1 else ''} restored.", "success")
+    return redirect(url_for("products_manage.index", shop_id=shop.id))
 
 
 @bp.get(f"/shops/<{ID}:shop_id>/products.csv")

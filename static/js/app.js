@@ -59,6 +59,19 @@ document.addEventListener("change", (event) => {
   if (input instanceof HTMLInputElement && input.dataset.preview) {
     showChosenImages(input);
   }
+  if (input instanceof HTMLInputElement && input.dataset.selectAll) {
+    for (const row of document.querySelectorAll(`input[name="product_ids"][form="${input.dataset.selectAll}"]`)) {
+      row.checked = input.checked;
+    }
+  }
+});
+
+// The products table's "Select all on this page" box works only with JavaScript: it stays hidden without it
+// (the bulk bar's "All on this page" does the same job then). htmx:load fires for the page and each swap.
+document.addEventListener("htmx:load", (event) => {
+  for (const box of event.detail.elt.querySelectorAll("input[data-select-all]")) {
+    box.hidden = false;
+  }
 });
 
 document.addEventListener("htmx:xhr:progress", (event) => {

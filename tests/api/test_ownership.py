@@ -87,6 +87,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("api.adjust_stock", "POST"): Case(
         lambda w: f"/products/{w.product.id}/stock", lambda w: {"delta": 1}, lambda w: w.product, 200, 403
     ),
+    ("api.bulk_edit_products", "POST"): Case(
+        lambda w: f"/shops/{w.shop.id}/products/bulk",
+        lambda w: {"action": "set_stock", "product_ids": [w.product.id], "value": 0},
+        lambda w: w.product,
+        200,
+        403,
+    ),
     ("api.delete_image", "DELETE"): Case(
         lambda w: f"/products/{w.product.id}/images/{w.image.id}", _none, lambda w: w.image, 204, 403
     ),

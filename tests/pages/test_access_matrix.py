@@ -150,6 +150,18 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: {"name": "Planted", "price": "1.00", "stock": "1"},
         lambda w: w.shop,
     ),
+    (f"/dashboard/shops/{SHOP}/products/bulk", "POST"): mine(
+        lambda w: f"/dashboard/shops/{w.shop.id}/products/bulk",
+        302,
+        lambda w: {"action": "deactivate", "scope": "page", "page_ids": str(w.product.id)},
+        lambda w: w.product,
+    ),
+    (f"/dashboard/shops/{SHOP}/products/bulk/undo/<at>", "POST"): mine(
+        # A bulk delete's time (microseconds since 1970) that deleted nothing: A is told so, B and C get a 404.
+        lambda w: f"/dashboard/shops/{w.deleted_product.shop_id}/products/bulk/undo/1",
+        302,
+        target=lambda w: w.deleted_product,
+    ),
     (f"/dashboard/products/{PRODUCT}/edit", "GET"): mine(lambda w: f"/dashboard/products/{w.product.id}/edit", 200),
     (f"/dashboard/products/{PRODUCT}/edit", "POST"): mine(
         lambda w: f"/dashboard/products/{w.product.id}/edit", 302, _product_form, lambda w: w.product
