@@ -99,6 +99,7 @@ def register_extensions(app: Flask) -> None:
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
     from shopapp.orders import models as _orders  # noqa: F401  carts and orders
+    from shopapp.products import import_models as _imports  # noqa: F401  CSV imports
 
     init_mail(app)
 
