@@ -29,8 +29,10 @@ def run(app, shop, data: bytes | str, *, write: bool = True) -> imports.Report:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     with app.app_context():
         owner = db.session.merge(shop.owner)
-        report = imports.run_file(owner, shop.id, raw, write=write)
+        batch = imports.start_import(owner, shop.id, raw)
+        report = imports.dry_run(owner, batch.id)
         if write and not report.invalid:
+            imports.apply(owner, batch.id)
             db.session.commit()
         else:
             db.session.rollback()
@@ -234,3 +236,30 @@ def test_importing_an_export_changes_nothing(app, shop, make_product, make_categ
     report = run(app, shop, body)
     assert (report.created, report.updated, report.unchanged, report.invalid) == (0, 0, 4, 0)
     assert live(app, shop) == before
+
+
+def test_the_command_dry_runs_applies_and_refuses(app, runner, shop, make_product, tmp_path):
+    make_product(shop, name="Mug", sku="MUG-1", price=Decimal("5.00"), stock=3)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(HEADER + "mug-1,Mug,,6.00,3,,true\r\n,New,,1,1,,true\r\n", encoding="utf-8")
+    bad.write_text(HEADER + "mug-1,Mug,,6.00,3,,true\r\n,,,x,1,,true\r\n", encoding="utf-8")
+    before = live(app, shop)
+    result = runner.invoke(args=["import-products", str(good), "--shop", str(shop.id), "--dry-run"])
+    assert (result.exit_code, result.output) == (0, "created 1, updated 1, unchanged 0, invalid 0\n")
+    assert live(app, shop) == before
+    result = runner.invoke(args=["import-products", str(bad), "--shop", str(shop.id)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "created 0, updated 1, unchanged 0, invalid 1\n"
+        "line 3, column name: must not be empty\nline 3, column price: must be a number such as 19.99\n"
+    )
+    assert live(app, shop) == before
+    result = runner.invoke(args=["import-products", str(good), "--shop", str(shop.id)])
+    assert result.exit_code == 0 and [row[1:4:2] for row in live(app, shop)] == [
+        ("Mug", Decimal("6.00")),
+        ("New", Decimal("1.00")),
+    ]
+    good.write_bytes(b"\x00\x01")
+    result = runner.invoke(args=["import-products", str(good), "--shop", str(shop.id)])
+    assert result.exit_code == 1 and "Error: This is not a CSV file (it holds binary data)." in result.output
+    assert "No such shop" in runner.invoke(args=["import-products", str(good), "--shop", "99999"]).output

@@ -34,9 +34,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
 from shopapp.auth.models import User
 from shopapp.categories.models import Category
@@ -419,7 +419,7 @@ def _insert(batch: ProductImport, creates: list[dict[str, Any]], progress: Progr
 
 
 _UPDATE = (
-    update(Product.__table__)
+    update(cast(Table, Product.__table__))
     .where(Product.id == bindparam("b_id"), Product.version == bindparam("b_version"))
     .values(
         **{column: bindparam(f"b_{column}") for column in _WRITTEN},
@@ -510,13 +510,3 @@ def undo(user: User, import_id: int) -> ProductImport:
     batch.status, batch.undone_at = "undone", now
     db.session.flush()
     return batch
-
-
-def run_file(user: User, shop_id: int, data: bytes, *, write: bool, on_progress: Progress | None = None) -> Report:
-    """The CLI's way: keep the file, dry-run it, and (``write``, no invalid row) apply it."""
-    batch = start_import(user, shop_id, data)
-    report = dry_run(user, batch.id, on_progress)
-    if write and not report.invalid:
-        apply(user, batch.id, on_progress)
-    return report
-
