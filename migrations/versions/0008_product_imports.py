@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("unchanged", sa.Integer(), server_default="0", nullable=False),
         sa.Column("invalid", sa.Integer(), server_default="0", nullable=False),
         sa.Column("plan_digest", sa.String(length=64), nullable=True),
+        sa.Column("problems", sa.JSON(), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
@@ -78,9 +79,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product_import_changes")),
     )
-    op.create_index(
-        op.f("ix_product_import_changes_product_id"), "product_import_changes", ["product_id"]
-    )
+    op.create_index(op.f("ix_product_import_changes_product_id"), "product_import_changes", ["product_id"])
     op.create_index(
         "uq_product_import_changes_import_product", "product_import_changes", ["import_id", "product_id"], unique=True
     )

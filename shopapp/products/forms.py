@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -110,3 +112,8 @@ class StockForm(CheckedForm):
         """The delta of a valid form (its field is required, so it is a number then)."""
         return int(self.delta.data or 0)
 
+
+class ImportForm(FlaskForm):
+    """A CSV file of products to dry-run (products/imports.py)."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopapp.auth.models import User
@@ -34,6 +36,8 @@ class ProductImport(TimestampMixin, Model):
     unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     invalid: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plan_digest: Mapped[str | None] = mapped_column(String(64))
+    # Every problem of its invalid rows, as [line, column or null, message].
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

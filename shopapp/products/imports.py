@@ -18,7 +18,7 @@ importing an export changes nothing.
   unknown or missing columns) is refused as a whole: ``Invalid`` on the field ``file``, nothing written.
 
 The import's state lives in the database (import_models.py): the uploaded file, the dry run's counts and a
-digest of its plan. ``apply`` plans again inside its transaction and refuses (``PlanChanged``, carrying the new
+digest of its plan, its problems. ``apply`` plans again inside its transaction and refuses (``PlanChanged``, carrying the new
 report) if the products changed meanwhile in a way that changes the plan; its writes are batched statements and
 each UPDATE checks the version it planned from. ``undo`` puts back the previous values and soft-deletes the
 products the import created, in one step, for ``UNDO_DAYS`` and only while none of them changed since.
@@ -369,7 +369,14 @@ def _remember(batch: ProductImport, plan: _Plan) -> None:
         report.invalid,
     )
     batch.plan_digest = plan.digest
+    batch.problems = [[p.line, p.column, p.message] for p in report.problems]
     db.session.flush()
+
+
+def stored_report(batch: ProductImport) -> Report:
+    """The import's last dry run, as kept (no file read)."""
+    problems = [RowProblem(line, column, message) for line, column, message in batch.problems]
+    return Report(batch.created, batch.updated, batch.unchanged, batch.invalid, problems)
 
 
 def dry_run(user: User, import_id: int, on_progress: Progress | None = None) -> Report:
@@ -381,13 +388,12 @@ def dry_run(user: User, import_id: int, on_progress: Progress | None = None) -> 
 
 
 def apply(user: User, import_id: int, on_progress: Progress | None = None) -> Report:
-    """Write the import, all or nothing, if it still does what its dry run said: ``Invalid`` while any row is
-    invalid, ``PlanChanged`` (with the new dry run, kept on the import) if the plan changed; and if a product
-    changes while it is written, ``Conflict``. The caller commits (or rolls back on a refusal)."""
+    """Write the import, all or nothing, if it still does what its dry run said: ``PlanChanged`` (with the new
+    dry run: ``dry_run`` again keeps it) if the plan changed, ``Invalid`` while any row is invalid, and if a
+    product changes while it is written, ``Conflict``. The caller commits (or rolls back on a refusal)."""
     batch = _uploaded(user, import_id)
     plan = _plan(batch.shop_id, batch.file or b"", None)
     if plan.digest != batch.plan_digest:
-        _remember(batch, plan)
         raise PlanChanged(plan.report)
     if plan.report.invalid:
         raise Invalid(f"{plan.report.invalid} rows are invalid; fix them and upload the file again.", FILE)
