@@ -1,4 +1,5 @@
-"""Requests that carry image files (or one other file, ``accepts_file``): their body limit is set before anything reads the body.
+"""Requests that carry image files (or one other file, ``accepts_file``): their body limit is set before anything
+reads the body.
 
 A view marked with ``accepts_images(n)`` takes a multipart body of up to ``n`` images of
 ``MAX_UPLOAD_BYTES`` each (plus the framing and the text fields around them); every other request

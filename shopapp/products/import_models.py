@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text

@@ -17,11 +17,12 @@ importing an export changes nothing.
 - A file that cannot be read as such a CSV (binary, not UTF-8, a quote never closed, too many bytes or rows,
   unknown or missing columns) is refused as a whole: ``Invalid`` on the field ``file``, nothing written.
 
-The import's state lives in the database (import_models.py): the uploaded file, the dry run's counts and a
-digest of its plan, its problems. ``apply`` plans again inside its transaction and refuses (``PlanChanged``, carrying the new
-report) if the products changed meanwhile in a way that changes the plan; its writes are batched statements and
-each UPDATE checks the version it planned from. ``undo`` puts back the previous values and soft-deletes the
-products the import created, in one step, for ``UNDO_DAYS`` and only while none of them changed since.
+The import's state lives in the database (import_models.py): the uploaded file, the dry run's counts, its
+problems and a digest of its plan. ``apply`` plans again inside its transaction and refuses (``PlanChanged``,
+carrying the new report) if the products changed meanwhile in a way that changes the plan; its writes are
+batched statements and each UPDATE checks the version it planned from. ``undo`` puts back the previous values
+and soft-deletes the products the import created, in one step, for ``UNDO_DAYS`` and only while none of them
+changed since.
 ``dry_run`` and ``apply`` report progress to ``on_progress(done, total)``, for a progress bar or a job.
 """
 
