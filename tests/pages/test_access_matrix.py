@@ -305,7 +305,8 @@ def world(app, make_world, make_user) -> World:  # type: ignore[no-untyped-def]
 
 
 def _row_counts(row_count) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {model.__name__: row_count(model) for model in (User, Shop, Product, Category, ProductImage, Order, ProductImport)}
+    models = (User, Shop, Product, Category, ProductImage, Order, ProductImport)
+    return {model.__name__: row_count(model) for model in models}
 
 
 def _login(app, actor: str):  # type: ignore[no-untyped-def]
