@@ -294,13 +294,12 @@ def world(app, make_world, make_user) -> World:  # type: ignore[no-untyped-def]
         carts.add(carts.holder_for(cat, None), world.product.id, 1)
         address = {"name": "Cat", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
         placed = orders.checkout(cat, {"shipping_address": address})
-        db.session.commit()
-        world.order = loaded(placed.orders[0])  # type: ignore[attr-defined]
-        world.product = loaded(db.session.get(Product, world.product.id), "shop.owner")  # its stock and version
         planned = imports.start_import(world.owner, world.shop.id, b"name,price,stock\r\nImported,1.00,1\r\n")
-        imports.dry_run(world.owner, planned.id)
+        imports.dry_run(world.owner, planned.id)  # A's import, checked and waiting
         db.session.commit()
         world.product_import = loaded(planned)  # type: ignore[attr-defined]
+        world.order = loaded(placed.orders[0])  # type: ignore[attr-defined]
+        world.product = loaded(db.session.get(Product, world.product.id), "shop.owner")  # its stock and version
     return world
 
 
