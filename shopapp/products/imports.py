@@ -146,9 +146,8 @@ def _delimiter(text: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def _rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of each record after the header, refused past ``MAX_ROWS`` without reading on."""
-    text = _text(data)
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each record, the header first, refused past ``MAX_ROWS`` without reading on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     count = 0
     line = 1
@@ -232,22 +231,25 @@ def _values(cells: dict[str, str], categories: dict[str, int], problems: Problem
 
 def _existing(shop_id: int) -> dict[str, Any]:
     """The shop's live products by lower-cased SKU (those without one too, under their id), as they are now."""
-    rows = db.session.execute(
-        select(Product.id, Product.sku, Product.version, *(getattr(Product, c) for c in _WRITTEN)).where(
-            Product.shop_id == shop_id, Product.deleted_at.is_(None)
-        )
-    ).all()
+    stmt = select(Product.id, Product.sku, Product.version, *(getattr(Product, c) for c in _WRITTEN)).where(
+        Product.shop_id == shop_id, Product.deleted_at.is_(None)
+    )
+    rows = db.session.execute(stmt.execution_options(yield_per=BATCH))  # never all the driver's rows at once
     return {(row.sku.lower() if row.sku else f"#{row.id}"): row for row in rows}
 
 
 def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
-    records = _rows(data)
+    text = _text(data)
+    # A first reading checks the header, the limits and the CSV itself before anything is planned, and counts
+    # the rows for the progress; the second plans them, a row at a time (the file's cells are never all held).
+    records = _rows(text)
     first = next(records, None)
     if first is None:
         raise Invalid("The file is empty; it needs a header row.", FILE)
     columns = _header(first[1])
-    rows = list(records)  # the limits are checked before anything is planned
-    total = len(rows)
+    total = sum(1 for _ in records)
+    rows = _rows(text)
+    next(rows)
     categories = _category_ids()
     existing = _existing(shop_id)
     report = Report()
@@ -320,9 +322,11 @@ def _name_clashes(existing: dict[str, Any], planned: list[tuple[int, dict[str, A
 
 
 def _new_product(shop_id: int, values: dict[str, Any]) -> dict[str, Any]:
-    product = {"description": "", "category_id": None, "is_active": True, **values, "shop_id": shop_id}
-    product["slug"] = slugify(product["name"])
-    return product
+    """A new product's columns: ``values`` itself, completed (a copy per row would double the plan's memory)."""
+    for key, default in (("description", ""), ("category_id", None), ("is_active", True)):
+        values.setdefault(key, default)
+    values.update(shop_id=shop_id, slug=slugify(values["name"]))
+    return values
 
 
 def _changes(target: Any, values: dict[str, Any]) -> dict[str, Any]:
