@@ -114,7 +114,7 @@ class PlanChanged(Conflict):
 class _Plan:
     report: Report
     creates: list[dict[str, Any]]  # the new products' columns
-    updates: list[tuple[Any, dict[str, Any]]]  # (the product as read, its new columns)
+    updates: list[tuple[int, int, dict[str, Any]]]  # (the product's id, its version as planned, new columns)
     digest: str
 
 
@@ -230,12 +230,21 @@ def _values(cells: dict[str, str], categories: dict[str, int], problems: Problem
 
 
 def _existing(shop_id: int) -> dict[str, Any]:
-    """The shop's live products by lower-cased SKU (those without one too, under their id), as they are now."""
-    stmt = select(Product.id, Product.sku, Product.version, *(getattr(Product, c) for c in _WRITTEN)).where(
+    """The shop's live products by lower-cased SKU (those without one too, under their id): only what matching
+    and names need; the other columns of the matched ones are read a batch at a time (``_current``)."""
+    stmt = select(Product.id, Product.sku, Product.name, Product.version).where(
         Product.shop_id == shop_id, Product.deleted_at.is_(None)
     )
     rows = db.session.execute(stmt.execution_options(yield_per=BATCH))  # never all the driver's rows at once
     return {(row.sku.lower() if row.sku else f"#{row.id}"): row for row in rows}
+
+
+def _current(ids: list[int], *, lock: bool = False) -> dict[int, Any]:
+    """The written columns of these products as they are now (``lock``: until the transaction ends)."""
+    stmt = select(Product.id, Product.version, *(getattr(Product, c) for c in _WRITTEN)).where(Product.id.in_(ids))
+    if lock:
+        stmt = stmt.with_for_update()
+    return {row.id: row for row in db.session.execute(stmt)}
 
 
 def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
@@ -254,7 +263,7 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
     existing = _existing(shop_id)
     report = Report()
     creates: list[dict[str, Any]] = []
-    updates: list[tuple[Any, dict[str, Any]]] = []
+    updates: list[tuple[int, int, dict[str, Any]]] = []
     digest = hashlib.sha256()
     seen_skus: dict[str, int] = {}
     planned: list[tuple[int, dict[str, Any], Any]] = []
@@ -282,24 +291,28 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
         if on_progress is not None and (done % BATCH == 0 or done == total):
             on_progress(done, total)
     clashes = _name_clashes(existing, planned)
-    for line, values, target in planned:
-        if line in clashes:
-            report.invalid += 1
-            report.problems.append(RowProblem(line, "name", services.NAME_TAKEN))
-            continue
-        if target is None:
-            creates.append(_new_product(shop_id, values))
-            report.created += 1
-            digest.update(f"c{line};".encode())
-            continue
-        changes = _changes(target, values)
-        if changes:
-            updates.append((target, changes))
-            report.updated += 1
-            digest.update(f"u{target.id}.{target.version};".encode())
-        else:
-            report.unchanged += 1
-            digest.update(f"s{target.id}.{target.version};".encode())
+    del existing
+    while planned:  # a batch at a time, each row's values let go once its product's changes are known
+        chunk, planned = planned[:BATCH], planned[BATCH:]
+        current = _current([target.id for _, _, target in chunk if target is not None])
+        for line, values, target in chunk:
+            if line in clashes:
+                report.invalid += 1
+                report.problems.append(RowProblem(line, "name", services.NAME_TAKEN))
+            elif target is None:
+                creates.append(_new_product(shop_id, values))
+                report.created += 1
+                digest.update(f"c{line};".encode())
+            else:
+                now = current[target.id]
+                changes = _changes(now, values)
+                if changes:
+                    updates.append((now.id, now.version, changes))
+                    report.updated += 1
+                    digest.update(f"u{now.id}.{now.version};".encode())
+                else:
+                    report.unchanged += 1
+                    digest.update(f"s{now.id}.{now.version};".encode())
     report.problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
     for problem in report.problems:
         digest.update(str(problem).encode())
@@ -440,33 +453,38 @@ _UPDATE = (
 )
 
 
-def _update(batch: ProductImport, updates: list[tuple[Any, dict[str, Any]]], progress: Progress, total: int,
+def _update(batch: ProductImport, updates: list[tuple[int, int, dict[str, Any]]], progress: Progress, total: int,
             *, done: int) -> None:  # fmt: skip
+    """Each batch's products read again and locked, their previous values kept for the undo, then updated by
+    one statement that checks every version planned."""
     now = utcnow()
+    changed = Conflict("Some products changed while the import was written; nothing was written. Try again.")
     for chunk in _batches(updates):
+        rows = _current([ident for ident, _, _ in chunk], lock=True)
+        if any(rows.get(ident) is None or rows[ident].version != version for ident, version, _ in chunk):
+            raise changed
         params = [
             {
-                "b_id": row.id,
-                "b_version": row.version,
+                "b_id": ident,
+                "b_version": version,
                 "b_now": now,
-                **{f"b_{column}": changes.get(column, getattr(row, column)) for column in _WRITTEN},
+                **{f"b_{column}": changes.get(column, getattr(rows[ident], column)) for column in _WRITTEN},
             }
-            for row, changes in chunk
+            for ident, version, changes in chunk
         ]
-        result = db.session.execute(_UPDATE, params)
-        if result.rowcount != len(chunk):  # type: ignore[attr-defined]
-            raise Conflict("Some products changed while the import was written; nothing was written. Try again.")
+        if db.session.execute(_UPDATE, params).rowcount != len(chunk):  # type: ignore[attr-defined]
+            raise changed
         db.session.execute(
             insert(ProductImportChange),
             [
                 {
                     "import_id": batch.id,
-                    "product_id": row.id,
+                    "product_id": ident,
                     "was_created": False,
-                    "version_after": row.version + 1,
-                    **{f"prev_{column}": getattr(row, column) for column in _WRITTEN},
+                    "version_after": version + 1,
+                    **{f"prev_{column}": getattr(rows[ident], column) for column in _WRITTEN},
                 }
-                for row, _ in chunk
+                for ident, version, _ in chunk
             ],
         )
         done += len(chunk)
