@@ -32,10 +32,11 @@ import csv
 import hashlib
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 
@@ -108,6 +109,14 @@ class PlanChanged(Conflict):
             "nothing was written. Check the new dry run below and apply again."
         )
         self.report = report
+
+
+class _Match(NamedTuple):
+    """A live product of the shop as matching reads it (a plain tuple: there are up to ``MAX_ROWS`` of them)."""
+
+    id: int
+    name: str
+    version: int
 
 
 @dataclass
@@ -236,7 +245,7 @@ def _existing(shop_id: int) -> dict[str, Any]:
         Product.shop_id == shop_id, Product.deleted_at.is_(None)
     )
     rows = db.session.execute(stmt.execution_options(yield_per=BATCH))  # never all the driver's rows at once
-    return {(row.sku.lower() if row.sku else f"#{row.id}"): row for row in rows}
+    return {(row.sku.lower() if row.sku else f"#{row.id}"): _Match(row.id, row.name, row.version) for row in rows}
 
 
 def _current(ids: list[int], *, lock: bool = False) -> dict[int, Any]:
@@ -323,14 +332,12 @@ def _name_clashes(existing: dict[str, Any], planned: list[tuple[int, dict[str, A
     """The lines whose name another live product of the shop has now, or another row gives too (in any case).
     A name a row renames away is not free for another row: the writes never pass through a clash."""
     holders = {row.name.lower(): row.id for row in existing.values()}
-    counts: dict[str, int] = {}
-    finals = []
-    for line, values, target in planned:
-        name = values["name"].lower() if "name" in values else target.name.lower()
-        counts[name] = counts.get(name, 0) + 1
-        finals.append((line, name, None if target is None else target.id))
+    counts = Counter(values["name"].lower() for _, values, _ in planned)
     return {
-        line for line, name, ident in finals if holders.get(name, ident) != ident or counts[name] > 1
+        line
+        for line, values, target in planned
+        if holders.get(name := values["name"].lower(), ident := None if target is None else target.id) != ident
+        or counts[name] > 1
     }
 
 
