@@ -525,24 +525,40 @@ def undo(user: User, import_id: int) -> ProductImport:
             "whole; change them back by hand."
         )
     now = utcnow()
-    change = select(ProductImportChange).where(mine, ProductImportChange.product_id == Product.id)
+    raced = Conflict("Some of the imported products changed while the import was being undone; try again.")
+    records = select(
+        ProductImportChange.product_id,
+        ProductImportChange.was_created,
+        ProductImportChange.version_after,
+        *(getattr(ProductImportChange, f"prev_{column}") for column in _WRITTEN),
+    ).where(mine)
+    # A batch at a time (the statements stay short: a statement timeout bounds each), the created products first
+    # (their changes were recorded first), so that a name they took is free again when the previous ones return.
+    stmt = records.order_by(ProductImportChange.id).execution_options(yield_per=BATCH)
     with integrity_as(Conflict(services.NAME_TAKEN + " Rename that one, then undo again.")):
-        db.session.execute(
-            update(Product)
-            .where(Product.id.in_(select(ProductImportChange.product_id).where(mine, ProductImportChange.was_created)))
-            .values(deleted_at=now, version=Product.version + 1, updated_at=now),
-            execution_options={"synchronize_session": False},
-        )
-        previous = {
-            column: change.with_only_columns(getattr(ProductImportChange, f"prev_{column}")).scalar_subquery()
-            for column in _WRITTEN
-        }
-        db.session.execute(
-            update(Product)
-            .where(Product.id.in_(select(ProductImportChange.product_id).where(mine, ~ProductImportChange.was_created)))
-            .values(**previous, version=Product.version + 1, updated_at=now),
-            execution_options={"synchronize_session": False},
-        )
+        for part in db.session.execute(stmt).partitions():
+            created = [row.product_id for row in part if row.was_created]
+            if created:
+                result = db.session.execute(
+                    update(Product)
+                    .where(Product.id.in_(created), Product.deleted_at.is_(None))
+                    .values(deleted_at=now, version=Product.version + 1, updated_at=now),
+                    execution_options={"synchronize_session": False},
+                )
+                if result.rowcount != len(created):  # type: ignore[attr-defined]
+                    raise raced
+            params = [
+                {
+                    "b_id": row.product_id,
+                    "b_version": row.version_after,
+                    "b_now": now,
+                    **{f"b_{column}": getattr(row, f"prev_{column}") for column in _WRITTEN},
+                }
+                for row in part
+                if not row.was_created
+            ]
+            if params and db.session.execute(_UPDATE, params).rowcount != len(params):  # type: ignore[attr-defined]
+                raise raced
     batch.status, batch.undone_at = "undone", now
     db.session.flush()
     return batch
