@@ -183,23 +183,32 @@ def test_apply_refuses_a_product_written_while_it_runs(app, shop, make_product, 
     assert [row[1] for row in live(app, shop)] == ["Mug"]
 
 
-def test_undo_restores_the_previous_values_and_deletes_the_created(app, shop, make_product, make_category):
+def test_undo_restores_the_previous_values_and_deletes_the_created(
+    app, shop, make_product, make_category, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 1)  # every step batch by batch
     mugs = make_category(shop.owner, name="Mugs")
     product = make_product(shop, name="Mug", sku="MUG-1", price=Decimal("5.00"), stock=3, category_id=mugs.id,
                            description="Old")  # fmt: skip
+    make_product(shop, name="Cup", sku="CUP-1", price=Decimal("2.00"))
     before = live(app, shop)
-    run(app, shop, HEADER + "MUG-1,Big mug,New,6.00,9,,false\r\n,Created,,1,1,,true\r\n")
+    rows = "MUG-1,Big mug,New,6.00,9,,false\r\n,Created,,1,1,,true\r\ncup-1,Cup,,2.5,5,,true\r\n"
+    report = run(app, shop, HEADER + rows)
+    assert report.summary == "created 1, updated 2, unchanged 0, invalid 0"
     with app.app_context():
         owner = db.session.merge(shop.owner)
         batch = db.session.scalars(select(ProductImport)).one()
         assert batch.status == "applied" and batch.file is None
+        assert [row[1:5] for row in live(app, shop)] == [
+            ("Big mug", "New", Decimal("6.00"), 9), ("Cup", "", Decimal("2.50"), 5), ("Created", "", Decimal("1.00"), 1)
+        ]
         imports.undo(owner, batch.id)
         db.session.commit()
         assert db.session.get(Product, product.id).slug == "mug"
         with pytest.raises(Conflict, match="undone already"):
             imports.undo(owner, batch.id)
     after = live(app, shop)
-    assert after[0] == before[0] and after[1][1] == "Created" and after[1][-1] is False  # soft-deleted
+    assert after[:2] == before and after[2][1] == "Created" and after[2][-1] is False  # soft-deleted
 
 
 def test_undo_is_refused_after_a_change_or_too_late(app, shop, make_product):
