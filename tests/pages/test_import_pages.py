@@ -95,6 +95,12 @@ def test_a_file_refused_whole_is_said_on_the_form_and_nothing_kept(app, client, 
     assert row_count(ProductImport) == 0
 
 
+def test_a_file_over_20_mb_is_refused_before_it_is_read(client, shop, row_count):
+    response = upload(client, shop, b"x" * (21 * 1024 * 1024))
+    assert response.status_code == 413 and "That upload is too large." in text(response)
+    assert row_count(ProductImport) == 0
+
+
 def test_cancel_forgets_the_import(app, client, shop, row_count):
     response = upload(client, shop, HEADER + "mug-1,Big mug,,6.00,3,,true\r\n")
     cancelled = post(client, response.headers["Location"] + "/cancel")
