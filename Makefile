@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap bench-export lighthouse screenshots clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap bench-export bench-import lighthouse screenshots clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -61,6 +61,10 @@ bench: setup
 # flask export-products over 10 000 and 100 000 products: time and peak RSS (bench/export.py; PostgreSQL only).
 bench-export: setup
 	$(BIN)/python bench/export.py $(BENCH_ARGS)
+
+# flask import-products with 100 000 rows: dry run and apply of creates, then of updates (bench/import_products.py).
+bench-import: setup
+	$(BIN)/python bench/import_products.py $(BENCH_ARGS)
 
 # Checkout under load at a million products (bench/checkout.py; its own load client, no wrk needed).
 bench-checkout: setup

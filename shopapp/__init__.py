@@ -99,6 +99,7 @@ def register_extensions(app: Flask) -> None:
 
     from shopapp.auth import sessions  # noqa: F401  registers the user loader
     from shopapp.orders import models as _orders  # noqa: F401  carts and orders
+    from shopapp.products import import_models as _imports  # noqa: F401  CSV imports
 
     init_mail(app)
 
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from shopapp.media.views import bp as media_bp
     from shopapp.orders.manage import bp as orders_manage_bp
     from shopapp.orders.views import bp as orders_bp
+    from shopapp.products.import_manage import bp as product_imports_bp
     from shopapp.products.manage import bp as products_manage_bp
     from shopapp.seo.views import bp as seo_bp
     from shopapp.shops.manage import bp as shops_manage_bp
@@ -128,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         auth_bp,
         shops_manage_bp,
         products_manage_bp,
+        product_imports_bp,
         categories_manage_bp,
         media_manage_bp,
         orders_bp,

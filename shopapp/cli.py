@@ -1,5 +1,6 @@
 """Command-line tools: ``flask seed-demo``, ``flask create-user``, ``flask deactivate-user``, ``flask media-gc`` and
-``flask export-products``.
+``flask export-products``
+and ``flask import-products``.
 
 Every command of the app, Flask-Migrate's ``flask db …`` included, ends a database that cannot be
 reached in one line that says what to do (``explain_database_error``), not a traceback. Long commands
@@ -11,7 +12,8 @@ from __future__ import annotations
 import copy
 import sqlite3
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import click
 import psycopg
@@ -36,6 +38,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(deactivate_user_command)
     app.cli.add_command(media_gc_command)
     app.cli.add_command(export_products_command)
+    app.cli.add_command(import_products_command)
     # After the extensions: Flask-Migrate has added its ``db`` group by now.
     for name, command in list(app.cli.commands.items()):
         app.cli.commands[name] = explaining_database_errors(command)
@@ -180,7 +183,6 @@ def export_products_command(
     """Write products as CSV (sku, name, description, price, stock, category, is_active), the format the import
     reads: one shop's (--shop ID) or all of an owner's shops' (--owner EMAIL)."""
     from shopapp.products.export import export_products_csv
-    from shopapp.shops.models import Shop
 
     if shop_id is None and owner_email is None:
         raise click.UsageError("Give --shop ID, --owner EMAIL, or both.")
@@ -189,13 +191,59 @@ def export_products_command(
         if owner is None:
             raise click.ClickException("No account has this email.")
     else:
-        shop = db.session.get(Shop, shop_id)
-        if shop is None or shop.deleted_at is not None:
-            raise click.ClickException("No such shop.")
-        owner = shop.owner
+        owner = _shop_owner(shop_id)
     try:
         chunks = export_products_csv(owner, shop_id=shop_id, status=status, q=q)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     for chunk in chunks:
         output.write(chunk)
+
+
+def _shop_owner(shop_id: int | None) -> User:
+    from shopapp.shops.models import Shop
+
+    shop = db.session.get(Shop, shop_id) if shop_id is not None else None
+    if shop is None or shop.deleted_at is not None:
+        raise click.ClickException("No such shop.")
+    return shop.owner
+
+
+@click.command("import-products")
+@click.argument("file", type=click.File("rb"))
+@click.option("--shop", "shop_id", type=click.IntRange(1), required=True, help="Into this shop (as its owner).")
+@click.option("--dry-run", is_flag=True, help="Only say what the import would do.")
+def import_products_command(file: BinaryIO, shop_id: int, dry_run: bool) -> None:
+    """Create and update a shop's products from a CSV file in the export's columns (a row with a SKU of the
+    shop updates that product); all or nothing: exit status 1, and nothing written, when any row is invalid."""
+    from shopapp.products import imports
+
+    owner = _shop_owner(shop_id)
+    with ExitStack() as bars:
+        shown: dict[str, ProgressBar[int]] = {}
+
+        def progress(label: str) -> imports.Progress:
+            def report(done: int, total: int) -> None:
+                if label not in shown:
+                    shown[label] = bars.enter_context(progress_bar(label, total, every=imports.BATCH))
+                shown[label].update(done - shown[label].pos)
+
+            return report
+
+        try:
+            batch = imports.start_import(owner, shop_id, imports.read_limited(file))
+            report = imports.dry_run(owner, batch.id, progress("Checking rows"))
+            if not (dry_run or report.invalid):
+                imports.apply(owner, batch.id, progress("Writing products"))
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+    click.echo(report.summary)
+    for problem in report.problems:
+        click.echo(str(problem))
+    if dry_run or report.invalid:
+        db.session.rollback()
+        if report.invalid:
+            sys.exit(1)
+        return
+    db.session.commit()

@@ -21,9 +21,9 @@ WAITING = "_flashes"
 _NAVIGATES = ("HX-Redirect", "HX-Location", "HX-Refresh")
 
 
-def flash_undo(text: str, restore_url: str) -> None:
-    """Say what was deleted and offer one click (a POST to ``restore_url``) to bring it back."""
-    flash({"text": text, "url": restore_url}, "undo")  # type: ignore[arg-type]  # the session stores any JSON
+def flash_undo(text: str, restore_url: str, label: str = "Undo") -> None:
+    """Say what was done (deleted, imported) and offer one click (a POST to ``restore_url``) to undo it."""
+    flash({"text": text, "url": restore_url, "label": label}, "undo")  # type: ignore[arg-type]  # any JSON
 
 
 def _swapped_in_place(response: Response) -> bool:

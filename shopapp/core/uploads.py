@@ -1,4 +1,5 @@
-"""Requests that carry image files: their body limit is set before anything reads the body.
+"""Requests that carry image files (or one other file, ``accepts_file``): their body limit is set before anything
+reads the body.
 
 A view marked with ``accepts_images(n)`` takes a multipart body of up to ``n`` images of
 ``MAX_UPLOAD_BYTES`` each (plus the framing and the text fields around them); every other request
@@ -24,6 +25,7 @@ UPLOAD_OVERHEAD = 64 * 1024  # multipart framing and the alt texts around the im
 PARSER_CHUNK = 64 * 1024  # werkzeug.formparser.MultiPartParser's buffer_size
 MAX_BOUNDARY = 200  # RFC 2046 allows 70 characters; anything longer than this is refused, harmlessly
 _ATTRIBUTE = "accepts_images"
+_FILE_ATTRIBUTE = "accepts_file"
 
 
 def accepts_images(count: int) -> Callable[[F], F]:
@@ -31,6 +33,16 @@ def accepts_images(count: int) -> Callable[[F], F]:
 
     def mark(view: F) -> F:
         setattr(view, _ATTRIBUTE, count)
+        return view
+
+    return mark
+
+
+def accepts_file(limit: int) -> Callable[[F], F]:
+    """Mark a view as taking one (non-image) file of up to ``limit`` bytes, such as a CSV import."""
+
+    def mark(view: F) -> F:
+        setattr(view, _FILE_ATTRIBUTE, limit + UPLOAD_OVERHEAD)
         return view
 
     return mark
@@ -92,3 +104,6 @@ def init_uploads(app: Flask) -> None:
         images = images_accepted()
         if images:
             request.max_content_length = body_limit(images)
+        file_limit = getattr(current_app.view_functions.get(request.endpoint or ""), _FILE_ATTRIBUTE, None)
+        if file_limit is not None:
+            request.max_content_length = file_limit

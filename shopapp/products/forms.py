@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -154,3 +155,9 @@ class BulkForm(FlaskForm):
         if action in ("amount", "percent"):
             return "adjust_price", {action: typed}
         return action, None
+
+
+class ImportForm(FlaskForm):
+    """A CSV file of products to dry-run (products/imports.py)."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])

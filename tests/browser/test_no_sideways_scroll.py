@@ -59,6 +59,7 @@ def data(live_server: LiveServer) -> Data:
     from shopapp.media import services as media
     from shopapp.orders import carts
     from shopapp.orders import services as orders
+    from shopapp.products import imports
     from shopapp.products import services as products
     from shopapp.shops import services as shops
 
@@ -106,6 +107,9 @@ def data(live_server: LiveServer) -> Data:
         carts.add(holder, product.id, 1)  # for the checkout page
         gone = shops.create_shop(owner, {"name": unique(f"Closed {LONG_WORD} Shop")})
         shops.delete_shop(owner, gone.id)
+        wrong = f"sku,name,price,stock,category\r\n{LONG_WORD * 2},,{LONG_WORD},x,{LONG_WORD} > {LONG_WORD}\r\n"
+        checked = imports.start_import(owner, shop.id, wrong.encode())
+        imports.dry_run(owner, checked.id)  # a report with a table of long problems
         db.session.commit()
         values: dict[str, dict[str, Any]] = {
             "catalog.product": {"ident": product.id, "slug": product.slug},
@@ -114,6 +118,7 @@ def data(live_server: LiveServer) -> Data:
             "orders.my_order": {"order_id": order.id},
             "orders.confirmation": {"checkout_id": order.checkout_id},
             "orders_manage.order": {"order_id": order.id},
+            "product_imports.report": {"import_id": checked.id},
             "categories_manage.edit": {"category_id": sub.id},
             "media_manage.delete": {"product_id": product.id, "image_id": images[0].id},
             **{
@@ -132,6 +137,7 @@ def data(live_server: LiveServer) -> Data:
                     "orders_manage.index",
                     "products_manage.index",
                     "products_manage.create",
+                    "product_imports.upload",
                 )
             },
         }

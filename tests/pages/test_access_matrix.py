@@ -21,6 +21,8 @@ from shopapp.media import services as media
 from shopapp.orders import carts
 from shopapp.orders import services as orders
 from shopapp.orders.models import Order
+from shopapp.products import imports
+from shopapp.products.import_models import ProductImport
 from shopapp.products.models import Product, ProductImage
 from shopapp.shops.models import Shop
 from tests.conftest import DEFAULT_PASSWORD, World, loaded
@@ -85,6 +87,7 @@ ID = "<int:{}>"  # core/routing.py: ids_in_range 404s the ids no row can have
 SHOP, PRODUCT, CATEGORY, IMAGE = (ID.format(n) for n in ("shop_id", "product_id", "category_id", "image_id"))
 DETAIL, SLUG = ID.format("ident"), ID.format("ident") + "-<slug>"
 ORDER = ID.format("order_id")
+IMPORT = ID.format("import_id")
 
 CASES: dict[tuple[str, str], Case] = {
     # Public pages: the same for everyone.
@@ -241,6 +244,25 @@ CASES: dict[tuple[str, str], Case] = {
     (f"/dashboard/shops/{SHOP}/orders.csv", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/orders.csv", 200),
     (f"/dashboard/shops/{SHOP}/products.csv", "GET"): mine(lambda w: f"/dashboard/shops/{w.shop.id}/products.csv", 200),
     (f"/dashboard/orders/{ORDER}", "GET"): mine(lambda w: f"/dashboard/orders/{w.order.id}", 200),
+    # A's CSV import into A's shop (an undo of one not applied is refused on the table, a 302 too).
+    (f"/dashboard/shops/{SHOP}/products/import", "GET"): mine(
+        lambda w: f"/dashboard/shops/{w.shop.id}/products/import", 200
+    ),
+    (f"/dashboard/shops/{SHOP}/products/import", "POST"): mine(
+        lambda w: f"/dashboard/shops/{w.shop.id}/products/import",
+        302,
+        lambda w: {"file": (io.BytesIO(b"name,price,stock\r\nPlanted,1.00,1\r\n"), "p.csv")},
+        lambda w: w.shop,
+    ),
+    (f"/dashboard/imports/{IMPORT}", "GET"): mine(lambda w: f"/dashboard/imports/{w.product_import.id}", 200),
+    **{
+        (f"/dashboard/imports/{IMPORT}/{step}", "POST"): mine(
+            lambda w, step=step: f"/dashboard/imports/{w.product_import.id}/{step}",
+            302,
+            target=lambda w: w.product_import,
+        )
+        for step in ("apply", "cancel", "undo")
+    },
     (f"/dashboard/orders/{ORDER}/<action>", "POST"): mine(
         lambda w: f"/dashboard/orders/{w.order.id}/mark_paid", 302, target=lambda w: w.order
     ),
@@ -284,14 +306,18 @@ def world(app, make_world, make_user) -> World:  # type: ignore[no-untyped-def]
         carts.add(carts.holder_for(cat, None), world.product.id, 1)
         address = {"name": "Cat", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
         placed = orders.checkout(cat, {"shipping_address": address})
+        planned = imports.start_import(world.owner, world.shop.id, b"name,price,stock\r\nImported,1.00,1\r\n")
+        imports.dry_run(world.owner, planned.id)  # A's import, checked and waiting
         db.session.commit()
+        world.product_import = loaded(planned)  # type: ignore[attr-defined]
         world.order = loaded(placed.orders[0])  # type: ignore[attr-defined]
         world.product = loaded(db.session.get(Product, world.product.id), "shop.owner")  # its stock and version
     return world
 
 
 def _row_counts(row_count) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {model.__name__: row_count(model) for model in (User, Shop, Product, Category, ProductImage, Order)}
+    models = (User, Shop, Product, Category, ProductImage, Order, ProductImport)
+    return {model.__name__: row_count(model) for model in models}
 
 
 def _login(app, actor: str):  # type: ignore[no-untyped-def]
