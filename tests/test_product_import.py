@@ -243,6 +243,27 @@ def test_importing_an_export_changes_nothing(app, shop, make_product, make_categ
     assert live(app, shop) == before
 
 
+def test_without_skus_a_row_updates_the_product_of_its_name(app, shop, make_product):
+    """A shop that never used SKUs exports, edits a price and imports: one update, no name clashes."""
+    make_product(shop, name="Desk Lamp", price=Decimal("30.00"), stock=2)
+    make_product(shop, name="Floor Lamp", price=Decimal("80.00"), stock=1)
+    make_product(shop, name="Tagged", sku="TAG-1", price=Decimal("5.00"), stock=1)
+    with app.app_context():
+        exported = "".join(export.export_products_csv(db.session.merge(shop.owner), shop_id=shop.id))
+    edited = exported.replace("Desk Lamp,,30.00", "Desk Lamp,,32.50")
+    assert edited != exported
+    # "Tagged" has a SKU: a row without one that names it is a new product, and the name would be there twice.
+    report = run(app, shop, edited + ",desk lamp 2,,1,1,,true\r\n,TAGGED,,1,1,,true\r\n")
+    assert [str(p) for p in report.problems] == [f"line {n}, column name: {services.NAME_TAKEN}" for n in (4, 6)]
+    assert (report.created, report.updated, report.unchanged, report.invalid) == (1, 1, 1, 2)
+    report = run(app, shop, edited + ",desk lamp 2,,1,1,,true\r\n")
+    assert (report.created, report.updated, report.unchanged, report.invalid) == (1, 1, 2, 0)
+    assert [(name, price) for _, name, _, price, *_ in live(app, shop)] == [
+        ("Desk Lamp", Decimal("32.50")), ("Floor Lamp", Decimal("80.00")), ("Tagged", Decimal("5.00")),
+        ("desk lamp 2", Decimal("1.00")),
+    ]
+
+
 def test_the_command_dry_runs_applies_and_refuses(app, runner, shop, make_product, tmp_path):
     make_product(shop, name="Mug", sku="MUG-1", price=Decimal("5.00"), stock=3)
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"

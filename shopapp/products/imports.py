@@ -7,8 +7,10 @@ required columns; ``sku``, ``description``, ``category`` and ``is_active`` may b
 the product's value, a new product gets the usual default). Text cells go through ``unescape_cell``, so
 importing an export changes nothing.
 
-- A row whose SKU matches a live product of the shop (in any case) updates it, the stored SKU kept as it is;
-  a row without a SKU, or with a new one, creates a product. A row equal to the product is "unchanged".
+- A row whose SKU matches a live product of the shop (in any case) updates it, the stored SKU kept as it is.
+  A row without a SKU updates the live product of that name (in any case) that has no SKU either, so a shop
+  that never used SKUs can export, edit and import its file; otherwise, as a row with a new SKU, it creates a
+  product. A row equal to the product is "unchanged".
 - Every row is checked by the products service's own rules (``services.FIELDS``), and every problem of every
   row is reported at once as (line, column, message). A name or a SKU the shop would then have twice is a
   problem of the row.
@@ -270,6 +272,7 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
     next(rows)
     categories = _category_ids()
     existing = _existing(shop_id)
+    unnamed = {match.name.lower(): match for key, match in existing.items() if key.startswith("#")}  # no SKU
     report = Report()
     creates: list[dict[str, Any]] = []
     updates: list[tuple[int, int, dict[str, Any]]] = []
@@ -284,7 +287,7 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
         problems = Problems()
         values = _values(dict(zip(columns, cells, strict=True)), categories, problems)
         sku = values.get("sku")
-        target = existing.get(sku.lower()) if sku else None
+        target = existing.get(sku.lower()) if sku else unnamed.get(str(values.get("name", "")).lower())
         if sku and not problems.found:
             other = seen_skus.setdefault(sku.lower(), line)
             if other != line:
@@ -300,7 +303,7 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
         if on_progress is not None and (done % BATCH == 0 or done == total):
             on_progress(done, total)
     clashes = _name_clashes(existing, planned)
-    del existing
+    del existing, unnamed
     while planned:  # a batch at a time, each row's values let go once its product's changes are known
         chunk, planned = planned[:BATCH], planned[BATCH:]
         current = _current([target.id for _, _, target in chunk if target is not None])
