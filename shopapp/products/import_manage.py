@@ -55,31 +55,24 @@ def upload(shop_id: int) -> ResponseReturnValue:
     ), refused_status()
 
 
+def _show(template: str, import_id: int) -> ResponseReturnValue:
+    batch = imports.get_owned_import(current_user, import_id)
+    progress = jobs.progress(batch.id) if batch.job_step else None
+    report = imports.stored_report(batch)
+    return render_template(template, batch=batch, report=report, shop=batch.shop, progress=progress)
+
+
 @bp.get(ONE)
 def report(import_id: int) -> ResponseReturnValue:
     """The last dry run of the import (or what it did), with Apply and Cancel while it waits; while a job runs
     one of its steps, its progress (``status``: that part alone, which htmx polls)."""
-    batch = imports.get_owned_import(current_user, import_id)
-    return render_template(
-        "products/manage/import_report.html",
-        batch=batch,
-        report=imports.stored_report(batch),
-        shop=batch.shop,
-        progress=jobs.progress(batch.id) if batch.job_step else None,
-    )
+    return _show("products/manage/import_report.html", import_id)
 
 
 @bp.get(ONE + "/status")
 def status(import_id: int) -> ResponseReturnValue:
     """The import's report without the page around it, for htmx's polling while a job runs."""
-    batch = imports.get_owned_import(current_user, import_id)
-    return render_template(
-        "products/manage/_import_status.html",
-        batch=batch,
-        report=imports.stored_report(batch),
-        shop=batch.shop,
-        progress=jobs.progress(batch.id) if batch.job_step else None,
-    )
+    return _show("products/manage/_import_status.html", import_id)
 
 
 @bp.post(ONE + "/apply")
