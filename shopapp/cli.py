@@ -27,6 +27,7 @@ from shopapp.auth.models import User
 from shopapp.core.db import STATUSES
 from shopapp.core.errors import DomainError, Refused
 from shopapp.extensions import db
+from shopapp.jobs import worker_command
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -39,6 +40,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(media_gc_command)
     app.cli.add_command(export_products_command)
     app.cli.add_command(import_products_command)
+    app.cli.add_command(worker_command)
     # After the extensions: Flask-Migrate has added its ``db`` group by now.
     for name, command in list(app.cli.commands.items()):
         app.cli.commands[name] = explaining_database_errors(command)

@@ -232,6 +232,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | P
         "RATELIMIT_WRITE": env.get("RATELIMIT_WRITE", "300/minute"),
         # The shared cache of anonymous catalog reads (shopapp/core/cache/): off without a Redis URL.
         "CACHE_URL": env.get("CACHE_URL", ""),
+        # The job queue (shopapp/jobs/): RQ on this Redis, run by `flask worker`. Empty: jobs run in the request.
+        "QUEUE_URL": env.get("QUEUE_URL", ""),
         "CACHE_TTL": number(env, "CACHE_TTL", "60", "seconds", minimum=1),
         # How long a write waits for the cache to take its bump (a Redis write stall) before it is refused.
         "CACHE_BUMP_TIMEOUT_S": number(env, "CACHE_BUMP_TIMEOUT_S", "3", "seconds", whole=False),

@@ -11,11 +11,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from shopapp import jobs
 from shopapp.auth.sessions import require_login
 from shopapp.core.forms import attempt, page_write, refused_status, show_refusal
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID
 from shopapp.core.uploads import accepts_file
+from shopapp.extensions import db
 from shopapp.products import imports
 from shopapp.products.forms import ImportForm
 from shopapp.products.import_models import ProductImport
@@ -43,14 +45,9 @@ def upload(shop_id: int) -> ResponseReturnValue:
     shop = get_owned_shop(current_user, shop_id)
     form = ImportForm()
     if form.validate_on_submit():
-
-        def dry_run() -> ProductImport:
-            batch = imports.start_import(current_user, shop.id, imports.read_limited(form.file.data.stream))
-            imports.dry_run(current_user, batch.id)
-            return batch
-
-        done = attempt(dry_run)
+        done = attempt(lambda: imports.start_import(current_user, shop.id, imports.read_limited(form.file.data.stream)))
         if done.ok:
+            jobs.enqueue_import_step(done.value.id, jobs.DRY_RUN)
             return _report_page(done.value)
         show_refusal(form, done.error)
     return render_template(
@@ -58,13 +55,24 @@ def upload(shop_id: int) -> ResponseReturnValue:
     ), refused_status()
 
 
+def _show(template: str, import_id: int) -> ResponseReturnValue:
+    batch = imports.get_owned_import(current_user, import_id)
+    progress = jobs.progress(batch.id) if batch.job_step else None
+    report = imports.stored_report(batch)
+    return render_template(template, batch=batch, report=report, shop=batch.shop, progress=progress)
+
+
 @bp.get(ONE)
 def report(import_id: int) -> ResponseReturnValue:
-    """The last dry run of the import (or what it did), with Apply and Cancel while it waits."""
-    batch = imports.get_owned_import(current_user, import_id)
-    return render_template(
-        "products/manage/import_report.html", batch=batch, report=imports.stored_report(batch), shop=batch.shop
-    )
+    """The last dry run of the import (or what it did), with Apply and Cancel while it waits; while a job runs
+    one of its steps, its progress (``status``: that part alone, which htmx polls)."""
+    return _show("products/manage/import_report.html", import_id)
+
+
+@bp.get(ONE + "/status")
+def status(import_id: int) -> ResponseReturnValue:
+    """The import's report without the page around it, for htmx's polling while a job runs."""
+    return _show("products/manage/_import_status.html", import_id)
 
 
 @bp.post(ONE + "/apply")
@@ -72,15 +80,16 @@ def report(import_id: int) -> ResponseReturnValue:
 def apply(import_id: int) -> ResponseReturnValue:
     """Apply, then the table with an Undo; refused, the report says why (a changed plan: the new dry run)."""
     batch = imports.get_owned_import(current_user, import_id)
-    done = attempt(lambda: imports.apply(current_user, batch.id))
-    if done.ok:
+    if not jobs.claim_apply(batch.id):
+        flash("This import is not waiting to be applied (it is being applied, or was already).", "error")
+        return _report_page(batch)
+    jobs.enqueue_import_step(batch.id, jobs.APPLY)
+    db.session.refresh(batch)
+    if batch.status == "applied":  # no queue: applied in this request
         undo_url = url_for("product_imports.undo", import_id=batch.id)
-        flash_undo(f"Import applied: {done.value.summary}.", undo_url, "Undo import")
+        flash_undo(f"Import applied: {imports.stored_report(batch).summary}.", undo_url, "Undo import")
         return _table(batch)
-    flash(done.error.message, "error")
-    if isinstance(done.error, imports.PlanChanged):
-        imports.dry_run(current_user, batch.id)  # kept: the report shows it, applying again does what it says
-    return _report_page(batch)
+    return _report_page(batch)  # the refusal (batch.job_error), or the job's progress
 
 
 @bp.post(ONE + "/cancel")
@@ -109,5 +118,3 @@ def undo(import_id: int) -> ResponseReturnValue:
     else:
         flash(f"The import cannot be undone: {done.error.message}", "error")
     return _table(batch)
-
-

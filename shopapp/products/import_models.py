@@ -15,8 +15,9 @@ from shopapp.core import validation
 from shopapp.core.db import Model, Money, TimestampMixin, UTCDateTime
 from shopapp.shops.models import Shop
 
-# An import's life: uploaded (and checked by a dry run), applied, undone. A cancelled one is deleted.
-IMPORT_STATUSES = ("uploaded", "applied", "undone")
+# An import's life: uploaded (and checked by a dry run once ``plan_digest`` is set), applying (claimed by the
+# apply job, shopapp/jobs/), applied, undone. A cancelled one is deleted.
+IMPORT_STATUSES = ("uploaded", "applying", "applied", "undone")
 
 
 class ProductImport(TimestampMixin, Model):
@@ -38,6 +39,12 @@ class ProductImport(TimestampMixin, Model):
     # Every problem of its invalid rows, as [line, column or null, message].
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The step a job is to run or runs ("dry_run", "apply"; None: none), when its last attempt started, how many
+    # attempts it took (a worker killed mid-step leaves it to the next one), and the last refusal or failure.
+    job_step: Mapped[str | None] = mapped_column(String(20))
+    job_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    job_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    job_error: Mapped[str | None] = mapped_column(Text)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     shop: Mapped[Shop] = relationship()

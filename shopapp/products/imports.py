@@ -96,9 +96,7 @@ class Report:
 
     @property
     def summary(self) -> str:
-        return (
-            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, invalid {self.invalid}"
-        )
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, invalid {self.invalid}"
 
 
 class PlanChanged(Conflict):
@@ -258,16 +256,21 @@ def _current(ids: list[int], *, lock: bool = False) -> dict[int, Any]:
     return {row.id: row for row in db.session.execute(stmt)}
 
 
-def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
+def _read(data: bytes) -> tuple[str, list[str], int]:
+    """The file's text, columns and number of rows: a first reading that checks the header, the limits and the
+    CSV itself before anything is planned (``Invalid`` on ``FILE``)."""
     text = _text(data)
-    # A first reading checks the header, the limits and the CSV itself before anything is planned, and counts
-    # the rows for the progress; the second plans them, a row at a time (the file's cells are never all held).
     records = _rows(text)
     first = next(records, None)
     if first is None:
         raise Invalid("The file is empty; it needs a header row.", FILE)
     columns = _header(first[1])
-    total = sum(1 for _ in records)
+    return text, columns, sum(1 for _ in records)
+
+
+def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
+    # The second reading plans the rows, a row at a time (the file's cells are never all held).
+    text, columns, total = _read(data)
     rows = _rows(text)
     next(rows)
     categories = _category_ids()
@@ -295,8 +298,7 @@ def _plan(shop_id: int, data: bytes, on_progress: Progress | None) -> _Plan:
         if problems.found:
             report.invalid += 1
             report.problems.extend(
-                RowProblem(line, "category" if p.field == "category_id" else p.field, p.message)
-                for p in problems.found
+                RowProblem(line, "category" if p.field == "category_id" else p.field, p.message) for p in problems.found
             )
         else:
             planned.append((line, values, target))
@@ -364,10 +366,12 @@ def _changes(target: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_import(user: User, shop_id: int, data: bytes) -> ProductImport:
-    """Keep an uploaded file for the shop's owner (refused at once past ``MAX_BYTES``); ``dry_run`` next."""
+    """Keep an uploaded file for the shop's owner, refused at once (nothing kept) past ``MAX_BYTES`` or when it
+    cannot be read as such a CSV (``_read``: the dry run, maybe a job's, then only checks its rows)."""
     shop = get_owned_shop(user, shop_id)
     if len(data) > MAX_BYTES:
         raise Invalid(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", FILE)
+    _read(data)
     batch = ProductImport(shop_id=shop.id, user_id=user.id, file=data)
     db.session.add(batch)
     db.session.flush()
@@ -381,9 +385,12 @@ def get_owned_import(user: User, import_id: int) -> ProductImport:
     return batch
 
 
-def _uploaded(user: User, import_id: int) -> ProductImport:
+def _uploaded(user: User, import_id: int, *, claimed: bool = False) -> ProductImport:
+    """The import, waiting for its dry run or apply (``claimed``: or taken by its apply job, shopapp/jobs/)."""
     batch = get_owned_import(user, import_id)
-    if batch.status != "uploaded" or batch.file is None:
+    if batch.status == "applying" and not claimed:
+        raise Conflict("This import is being applied.")
+    if batch.status not in ("uploaded", "applying") or batch.file is None:
         raise Conflict(f"This import was {batch.status} already.")
     return batch
 
@@ -419,7 +426,7 @@ def apply(user: User, import_id: int, on_progress: Progress | None = None) -> Re
     """Write the import, all or nothing, if it still does what its dry run said: ``PlanChanged`` (with the new
     dry run: ``dry_run`` again keeps it) if the plan changed, ``Invalid`` while any row is invalid, and if a
     product changes while it is written, ``Conflict``. The caller commits (or rolls back on a refusal)."""
-    batch = _uploaded(user, import_id)
+    batch = _uploaded(user, import_id, claimed=True)
     plan = _plan(batch.shop_id, batch.file or b"", None)
     if plan.digest != batch.plan_digest:
         raise PlanChanged(plan.report)

@@ -119,6 +119,7 @@ def data(live_server: LiveServer) -> Data:
             "orders.confirmation": {"checkout_id": order.checkout_id},
             "orders_manage.order": {"order_id": order.id},
             "product_imports.report": {"import_id": checked.id},
+            "product_imports.status": {"import_id": checked.id},
             "categories_manage.edit": {"category_id": sub.id},
             "media_manage.delete": {"product_id": product.id, "image_id": images[0].id},
             **{

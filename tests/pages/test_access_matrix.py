@@ -255,6 +255,9 @@ CASES: dict[tuple[str, str], Case] = {
         lambda w: w.shop,
     ),
     (f"/dashboard/imports/{IMPORT}", "GET"): mine(lambda w: f"/dashboard/imports/{w.product_import.id}", 200),
+    (f"/dashboard/imports/{IMPORT}/status", "GET"): mine(
+        lambda w: f"/dashboard/imports/{w.product_import.id}/status", 200
+    ),
     **{
         (f"/dashboard/imports/{IMPORT}/{step}", "POST"): mine(
             lambda w, step=step: f"/dashboard/imports/{w.product_import.id}/{step}",
