@@ -19,11 +19,12 @@ done (a duplicate job) finds the claim gone and does nothing.
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Any, cast
 
 import click
 from flask import current_app
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -42,12 +43,22 @@ QUEUE_NAME = "shopapp"
 PROGRESS_TTL_S = 24 * 3600
 JOB_TIMEOUT_S = 3600
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+QUEUE_DOWN = (
+    "The job queue is not answering, so the {step} did not start and nothing was changed. Try again in a moment."
+)
+
+
+@cache
+def _connection(url: str) -> Redis:
+    """One client (and its connection pool) per queue URL for the process, not one per call; a queue that is
+    down is noticed within 2 s."""
+    return Redis.from_url(url, socket_connect_timeout=2)
 
 
 def queue() -> Queue | None:
     """The job queue of ``QUEUE_URL``; None without one (embedded mode: jobs run in the request)."""
     url = current_app.config.get("QUEUE_URL")
-    return Queue(QUEUE_NAME, connection=Redis.from_url(url)) if url else None
+    return Queue(QUEUE_NAME, connection=_connection(url)) if url else None
 
 
 def _job_id(import_id: int, step: str) -> str:
@@ -67,8 +78,12 @@ def enqueue_import_step(import_id: int, step: str) -> None:
     if jobs is None:
         run_import_step(import_id, step)
         return
-    jobs.connection.delete(_progress_key(import_id))
-    _enqueue(jobs, import_id, step)
+    try:
+        jobs.connection.delete(_progress_key(import_id))
+        _enqueue(jobs, import_id, step)
+    except RedisError:  # the step is not left "running" with no job: the report says why, and the owner retries
+        current_app.logger.warning("job queue unavailable: import %s %s not queued", import_id, step, exc_info=True)
+        _release(import_id, QUEUE_DOWN.format(step=step.replace("_", " ")))
 
 
 def claim_apply(import_id: int) -> bool:
@@ -153,10 +168,11 @@ def progress(import_id: int) -> dict[str, Any] | None:
     jobs = queue()
     if jobs is None:
         return None
-    stored = {
-        k.decode(): float(v)
-        for k, v in cast(dict[bytes, bytes], jobs.connection.hgetall(_progress_key(import_id))).items()
-    }
+    try:
+        found = cast(dict[bytes, bytes], jobs.connection.hgetall(_progress_key(import_id)))
+    except RedisError:  # the page still shows the step, only without its figures
+        return None
+    stored = {k.decode(): float(v) for k, v in found.items()}
     if not stored or not stored.get("total"):
         return None
     done, total = int(stored["done"]), int(stored["total"])

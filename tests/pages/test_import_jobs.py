@@ -109,3 +109,30 @@ def test_a_refused_apply_is_kept_on_the_import_and_shown(app, client, shop, make
     assert "The shop&#39;s products changed since the dry run" in page and 'role="alert"' in page
     assert "<dt>Invalid</dt><dd>1</dd>" in page  # the new dry run, kept
     assert products(app, shop)[0] == ("Mug", Decimal("5.00"), True)
+
+
+def test_a_queue_that_is_down_is_said_on_the_report_and_nothing_is_left_running(app, client, shop):
+    """Redis refusing connections (nothing listens on port 1): no 500, the step is not left "running" with no
+    job, and once the queue is back the owner's retry goes through."""
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"
+    response = upload(client, shop, HEADER + "mug-1,Big mug,,6.00,3,,true\r\n")
+    report_url = response.headers["Location"]
+    page = text(client.get(report_url))
+    assert jobs.QUEUE_DOWN.format(step="dry run").replace("'", "&#39;") in page and 'role="alert"' in page
+    assert ">Upload the file again</a>" in page and ">Apply</button>" not in page
+    assert not polling(page, int(report_url.rsplit("/", 1)[1]))
+
+    app.config["QUEUE_URL"] = QUEUE_URL  # back: a new upload is checked; then the queue goes away at Apply
+    report_url = upload(client, shop, HEADER + "mug-1,Big mug,,6.00,3,,true\r\n").headers["Location"]
+    run_queued_jobs(app)
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"
+    post(client, report_url + "/apply")
+    page = text(client.get(report_url))
+    assert jobs.QUEUE_DOWN.format(step="apply") in page and ">Apply</button>" in page  # ready to try again
+    assert products(app, shop) == [("Mug", Decimal("5.00"), True)]
+
+    app.config["QUEUE_URL"] = QUEUE_URL
+    post(client, report_url + "/apply")
+    run_queued_jobs(app)
+    assert "<h1>Import applied</h1>" in text(client.get(report_url))
+    assert products(app, shop) == [("Big mug", Decimal("6.00"), True)]
