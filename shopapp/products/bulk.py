@@ -27,7 +27,7 @@ from shopapp.core.db import integrity_as, utcnow
 from shopapp.core.errors import Conflict, Invalid, NotFound, gathering
 from shopapp.extensions import db
 from shopapp.products.models import MAX_PRICE, MAX_STOCK, Product
-from shopapp.products.services import NAME_TAKEN, SKU_TAKEN, with_relations
+from shopapp.products.services import NAME_TAKEN, SKU_TAKEN, owned_products, with_relations
 from shopapp.shops.services import get_owned_shop
 
 MAX_IDS = 1000
@@ -244,3 +244,10 @@ def deleted_together(user: User, shop_id: int, at: datetime) -> list[int]:
     shop = get_owned_shop(user, shop_id)
     stmt = select(Product.id).where(Product.shop_id == shop.id, Product.deleted_at == at).order_by(Product.id)
     return list(db.session.scalars(stmt.limit(MAX_IDS)))
+
+
+def matching_ids(user: User, shop_id: int, *, status: str, q: str | None) -> list[int]:
+    """The ids of the shop's products a products-table filter matches, by id: at most ``MAX_IDS`` + 1, so that
+    a caller can tell "too many for one bulk edit" without reading them all."""
+    stmt = owned_products(user, status=status, shop_id=shop_id, q=q).with_only_columns(Product.id)
+    return list(db.session.scalars(stmt.order_by(Product.id).limit(MAX_IDS + 1)))

@@ -21,7 +21,6 @@ from shopapp.core.forms import attempt, page_write, refused_status, show_refusal
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.messages import flash_undo
 from shopapp.core.routing import ID, requested_page
-from shopapp.extensions import db
 from shopapp.products import bulk, export, services
 from shopapp.products.forms import BULK_ACTIONS, BulkForm, ProductEditForm, ProductForm, QuickEditForm, StockForm
 from shopapp.products.models import LOW_STOCK, Product
@@ -130,10 +129,7 @@ def _scope_ids(form: BulkForm, shop: Shop, ticked: list[Any]) -> list[Any] | Non
         ids = _sent_ids("page_ids")
     else:
         status, q = _filters()
-        matching = services.owned_products(current_user, status=status, shop_id=shop.id, q=q or None)
-        found = db.session.scalars(
-            matching.with_only_columns(Product.id).order_by(Product.id).limit(bulk.MAX_IDS + 1)
-        ).all()
+        found = bulk.matching_ids(current_user, shop.id, status=status, q=q or None)
         if len(found) > bulk.MAX_IDS:
             form.form_errors.append(
                 f"More than {bulk.MAX_IDS} products match this filter; a bulk edit takes at most {bulk.MAX_IDS}."
