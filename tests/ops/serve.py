@@ -70,6 +70,23 @@ def gunicorn(env: dict[str, str], *options: str, count: int = 1) -> Iterator[lis
             process.wait(timeout=30)
 
 
+@contextmanager
+def flask_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """A ``flask worker`` (the job queue's worker of the production layout) running with this environment, its
+    output appended to ``log``; stopped as its service manager would (SIGTERM: RQ's warm shutdown)."""
+    process = start_worker(env, log)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    command = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
 def _wait_until_up(url: str) -> None:
     deadline = time.monotonic() + 30
     while True:

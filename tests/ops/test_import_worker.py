@@ -17,16 +17,11 @@ from shopapp.extensions import db
 from shopapp.products import imports
 from shopapp.products.import_models import ProductImport, ProductImportChange
 from shopapp.products.models import Product
-from tests.ops.serve import ROOT, production_env
+from tests.ops.serve import ROOT, production_env, start_worker
 from tests.pages.test_import_jobs import QUEUE_URL, app_config  # noqa: F401 (the fixture: the app has the queue)
 
 ROWS = 20_000
 HEADER = "sku,name,description,price,stock,category,is_active\r\n"
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
 def wait_for(condition, timeout: float, what: str, log: Path):  # type: ignore[no-untyped-def]
