@@ -13,7 +13,10 @@ request can win), and the job takes the import's row lock and checks the claim b
 their undo records and the status ``applied`` commit in one transaction. A worker killed mid-apply has written
 nothing, the import stays ``applying`` with its step, and ``flask worker`` queues the steps left so again when
 it starts (``requeue_unfinished``): the retry runs the step from the start, and a second run of a step already
-done (a duplicate job) finds the claim gone and does nothing.
+done (a duplicate job) finds the claim gone and does nothing. A step that fails on a lost connection (the
+database restarted or failed over, Redis went away) has rolled back and keeps its claim: RQ runs the job again
+after ``RETRY_INTERVALS_S`` (the worker's scheduler), and only when those retries are spent is the step given
+back to the owner with the error.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from typing import Any, cast
 import click
 from flask import current_app
 from redis import Redis, RedisError
-from rq import Queue, SimpleWorker
+from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shopapp.core.db import utcnow
 from shopapp.core.errors import DomainError
@@ -42,6 +46,8 @@ STEPS = (DRY_RUN, APPLY)
 QUEUE_NAME = "shopapp"
 PROGRESS_TTL_S = 24 * 3600
 JOB_TIMEOUT_S = 3600
+# After a lost connection, the job runs again this many seconds later, once per interval, then gives up.
+RETRY_INTERVALS_S = (5, 30, 120)
 _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 QUEUE_DOWN = (
     "The job queue is not answering, so the {step} did not start and nothing was changed. Try again in a moment."
@@ -133,10 +139,21 @@ def run_import_step(import_id: int, step: str) -> None:
         return
     except BaseException as exc:
         db.session.rollback()
+        job = get_current_job()
+        if _connection_lost(exc) and job is not None and job.retries_left:
+            current_app.logger.warning("import %s %s: connection lost, RQ runs it again", import_id, step)
+            raise  # the claim stays: the retry (or a worker's restart) runs the step again from the start
         _release(import_id, f"The {step.replace('_', ' ')} failed ({type(exc).__name__}); nothing was written.")
         raise
     batch.job_step = None
     db.session.commit()
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The step failed on its connection to the database or to Redis, not on the import: worth running again."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError)
+    return isinstance(exc, RedisError)
 
 
 def _release(import_id: int, error: str | None) -> None:
@@ -201,7 +218,14 @@ def requeue_unfinished(jobs: Queue) -> int:
 
 
 def _enqueue(jobs: Queue, import_id: int, step: str) -> None:
-    jobs.enqueue(run_import_step, import_id, step, job_id=_job_id(import_id, step), job_timeout=JOB_TIMEOUT_S)
+    jobs.enqueue(
+        run_import_step,
+        import_id,
+        step,
+        job_id=_job_id(import_id, step),
+        job_timeout=JOB_TIMEOUT_S,
+        retry=Retry(max=len(RETRY_INTERVALS_S), interval=list(RETRY_INTERVALS_S)),
+    )
 
 
 @click.command("worker")
@@ -215,5 +239,8 @@ def worker_command() -> None:
     if requeued:
         click.echo(f"Queued again {requeued} import steps a stopped worker left unfinished.")
     # SimpleWorker: the job runs in this process, in the app context the flask command pushed (a forked work
-    # horse would share the parent's database connections); run more workers for more jobs at once.
-    SimpleWorker([jobs], connection=jobs.connection).work(with_scheduler=False)
+    # horse would share the parent's database connections); run more workers for more jobs at once. The
+    # scheduler (a forked process that only talks to Redis) queues the retries when their interval is over;
+    # the pool is emptied before it forks, so it holds none of this process's database connections.
+    db.engine.dispose()
+    SimpleWorker([jobs], connection=jobs.connection).work(with_scheduler=True)

@@ -146,7 +146,7 @@ def _wait_for_page(url: str, cookies: dict[str, str], done: str) -> str:
         cookies |= _cookies(response)  # the session keeps the CSRF token's secret once a form is rendered
         if done in response.text:
             return response.text
-        assert time.monotonic() < deadline, f"{url} never said {done!r}: {page[-2000:]}"
+        assert time.monotonic() < deadline, f"{url} never said {done!r}: {response.text[-2000:]}"
         time.sleep(0.2)
 
 
