@@ -28,7 +28,7 @@ from typing import Any, cast
 import click
 from flask import current_app
 from redis import Redis, RedisError
-from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
@@ -238,9 +238,11 @@ def worker_command() -> None:
     requeued = requeue_unfinished(jobs)
     if requeued:
         click.echo(f"Queued again {requeued} import steps a stopped worker left unfinished.")
-    # SimpleWorker: the job runs in this process, in the app context the flask command pushed (a forked work
-    # horse would share the parent's database connections); run more workers for more jobs at once. The
-    # scheduler (a forked process that only talks to Redis) queues the retries when their interval is over;
-    # the pool is emptied before it forks, so it holds none of this process's database connections.
+    # RQ's forking worker: each job runs in a work horse forked from this process (in the app context the flask
+    # command pushed), so the memory an import grew is handed back when it ends, and a horse that dies (out of
+    # memory, killed) is a failed job RQ retries while this process goes on. This process touches the database
+    # only above: its pool is emptied before the first fork, so a horse opens connections of its own and never
+    # shares one. The scheduler (also forked; it only talks to Redis) queues the retries when they are due.
+    # Run more workers for more jobs at once.
     db.engine.dispose()
-    SimpleWorker([jobs], connection=jobs.connection).work(with_scheduler=True)
+    Worker([jobs], connection=jobs.connection).work(with_scheduler=True)

@@ -5,6 +5,9 @@ without a queue refuses in one line."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -82,6 +85,18 @@ class Watch:
             assert db.session.scalar(changes) == ROWS
 
 
+def kill_with_its_children(worker: subprocess.Popen) -> None:
+    """SIGKILL, no clean-up of any kind, for the worker and the processes it forked (the work horse running the
+    job, RQ's scheduler), as when the machine or its container dies: the horse has a process group of its own,
+    so it is found among the worker's children."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    assert children, "the worker runs its job in a forked work horse"
+    for pid in (*map(int, children), worker.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait()
+
+
 def test_a_worker_killed_mid_apply_writes_nothing_and_the_next_applies_the_import_once(
     app, database_url, tmp_path, make_user, make_shop
 ):
@@ -95,8 +110,7 @@ def test_a_worker_killed_mid_apply_writes_nothing_and_the_next_applies_the_impor
     try:
         seen = watch.first_batch_written(log)
     finally:
-        first.kill()  # SIGKILL: no clean-up of any kind
-        first.wait()
+        kill_with_its_children(first)
     assert seen["done"] < seen["total"] == ROWS, f"the apply ended before the kill: {seen}"
     assert watch.state() == ("applying", "apply", 1, 0)  # the killed transaction wrote nothing
 
