@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-checkout bench-sitemap bench-export bench-import lighthouse screenshots clean
+.PHONY: run test setup setup-dev chromium nginx photos db lint bench bench-cpu bench-checkout bench-sitemap bench-export bench-import lighthouse screenshots clean
 
 run: setup db
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -57,6 +57,10 @@ static/vendor/.installed: package.json package-lock.json scripts/copy-vendor.mjs
 bench: setup
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# CPU ms per request in process, uncached, at 10 000 products, beside the bare app (bench/cpu.py; under a minute).
+bench-cpu: setup
+	$(BIN)/python bench/cpu.py $(BENCH_ARGS)
 
 # flask export-products over 10 000 and 100 000 products: time and peak RSS (bench/export.py; PostgreSQL only).
 bench-export: setup

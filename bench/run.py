@@ -225,14 +225,20 @@ def main() -> None:
     parser.add_argument(
         "--checkout", action="store_true", help="the checkout scenario (bench/checkout.py), buyers = connections"
     )
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU per request table (bench/cpu.py)")
     args = parser.parse_args()
+    from bench import cpu  # it imports this module's loader and scenarios
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.cpu_only:
+        cpu.main(["--size", str(sizes[0])])
+        return
     if args.checkout:
         from bench import checkout
 
         checkout.main(["--sizes", args.sizes, "--duration", str(args.duration), "--buyers", str(args.connections)])
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
-    sizes = [int(s) for s in args.sizes.split(",")]
     runs = {}
     for size in sizes:  # each size's table as soon as it is measured
         runs[size] = measure(size, args.duration, args.connections)
@@ -244,6 +250,7 @@ def main() -> None:
             if label != BARE:
                 ratio = large[label]["p50"] / small[label]["p50"]
                 print(f"{label:<38}{ratio:>8.2f} {'OK' if ratio <= 1.5 else 'MISS'}")
+    cpu.main(["--size", str(sizes[0])])
 
 
 if __name__ == "__main__":
