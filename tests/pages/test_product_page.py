@@ -159,6 +159,9 @@ def test_a_product_with_one_image_has_no_thumbnails_and_one_without_images_a_pla
     bare = make_product(name="Bare")
     body = text(client.get(f"/products/{bare.id}-bare"))
     assert 'class="product-thumb large"' in body and "product-gallery" not in body
+    # an htmx request for it (no thumbnail asks, but any client may) gets the placeholder, not a 500
+    fragment = text(client.get(f"/products/{bare.id}-bare", headers=HTMX))
+    assert fragment.strip() == '<div class="product-thumb large" aria-hidden="true"><span>B</span></div>'
 
 
 # --- The shop's contact details and related products ------------------------------------------------------------
