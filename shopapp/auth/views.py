@@ -12,7 +12,6 @@ from shopapp.auth import services
 from shopapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from shopapp.auth.models import User
 from shopapp.auth.throttle import Throttled
-from shopapp.core.cache.visitors import CART
 from shopapp.core.errors import AuthenticationFailed
 from shopapp.core.forms import REFUSALS, attempt, page_write, refused_status, submit
 from shopapp.orders import carts
@@ -45,7 +44,7 @@ def _start_session(user: User, *, remember: bool = False) -> None:
     ``remember`` adds Flask-Login's remember cookie (``REMEMBER_COOKIE_DURATION``, 30 days at most); it
     carries the same ``"id:version"`` as the session, so logging out anywhere ends it too.
     """
-    token = session.get(CART)
+    token = session.get(carts.SESSION_KEY)
     session.clear()
     if isinstance(token, str) and token:
         carts.merge_into_account(token, user)

@@ -1,5 +1,6 @@
 """The catalog's pages, what customers read: the home page (search and filters), a product, the shops and one
-shop, a category. Every one is shared by anonymous visitors through the cache (core/cache/)."""
+shop, a category. Every one is shared by all readers through the cache (core/cache/): the layout's personal parts
+are filled in per request, and an owner's view of their inactive shop or product is never stored."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from shopapp.catalog import seo
 from shopapp.catalog.forms import CATALOG_PER_PAGE, CatalogForm
 from shopapp.catalog.query import related_products, search_catalog
 from shopapp.categories.services import ancestors, child_categories, get_category
-from shopapp.core.cache import shared
+from shopapp.core.cache import not_for_others, shared
 from shopapp.core.htmx import render, wants_fragment
 from shopapp.core.routing import ID, canonical_redirect, requested_page, viewer
 from shopapp.products.models import Product, ProductImage
@@ -47,6 +48,8 @@ def index() -> ResponseReturnValue:
 @shared
 def product(ident: int, slug: str | None = None) -> ResponseReturnValue:
     product = get_visible_product(ident, viewer())
+    if not (product.is_active and product.shop.is_active):  # shown to its owner only
+        not_for_others()
     moved = canonical_redirect("catalog.product", product.id, product.slug, slug)
     if moved is not None:
         return moved
@@ -82,6 +85,8 @@ def shops() -> ResponseReturnValue:
 @shared
 def shop(ident: int, slug: str | None = None) -> ResponseReturnValue:
     shop = get_visible_shop(ident, viewer())
+    if not shop.is_active:  # shown to its owner only
+        not_for_others()
     moved = canonical_redirect("catalog.shop", shop.id, shop.slug, slug)
     if moved is not None:
         return moved

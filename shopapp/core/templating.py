@@ -9,6 +9,7 @@ from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from shopapp.core.cache.per_response import personal
 from shopapp.core.db import db
 from shopapp.core.pagination import Page
 from shopapp.core.routing import canonical_url, page_url
@@ -21,6 +22,7 @@ def register_template_helpers(app: Flask) -> None:
     currency = app.config["CURRENCY"]
     app.add_template_global(page_url, "page_url")
     app.add_template_global(canonical_url, "canonical_url")
+    app.add_template_global(personal, "personal")
 
     @app.template_filter("money")
     def money(value: Decimal) -> str:

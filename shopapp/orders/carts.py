@@ -24,6 +24,8 @@ from shopapp.orders.models import MAX_QUANTITY, Cart, CartItem
 from shopapp.products.models import Product
 from shopapp.shops.models import Shop
 
+# Where the pages keep an anonymous visitor's cart token in the session (``Holder.token``).
+SESSION_KEY = "cart"
 NOT_IN_CATALOG = "No such product."
 NO_LONGER_SOLD = "no longer sold"
 _ZERO = Decimal("0.00")

@@ -1,9 +1,9 @@
 """The customers' pages: the cart, checkout (address, review, place order, confirmation) and "My orders".
 
-A visitor who is not signed in has a cart too: its token is kept in the session (``session["cart"]``, the key
-``core/cache/visitors.py`` reads to keep such a visitor off the shared cache, since the header shows the cart's
-item count), and it merges into the account's cart on login and registration (auth/views.py). Checkout and the
-order pages need an account; an order someone else placed is a 404, and none of these pages is ever cached.
+A visitor who is not signed in has a cart too: its token is kept in the session (``carts.SESSION_KEY``; the
+header's item count is filled into cached catalog pages per request, core/cache/), and it merges into the
+account's cart on login and registration (auth/views.py). Checkout and the order pages need an account; an
+order someone else placed is a 404, and none of these pages is ever cached.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from shopapp.auth.views import local_target
-from shopapp.core.cache.visitors import CART
 from shopapp.core.db import db
 from shopapp.core.errors import Conflict, DomainError, NotFound, Refused
 from shopapp.core.forms import REFUSALS, attempt, page_write
@@ -58,11 +57,11 @@ def _holder(*, create: bool = False) -> carts.Holder | None:
     a token (and so a session cookie) for a first "Add to cart"."""
     if current_user.is_authenticated:
         return carts.holder_for(current_user._get_current_object(), None)
-    token = session.get(CART)
+    token = session.get(carts.SESSION_KEY)
     if not isinstance(token, str) or not token:
         if not create:
             return None
-        token = session[CART] = carts.new_token()
+        token = session[carts.SESSION_KEY] = carts.new_token()
     return carts.holder_for(None, token)
 
 

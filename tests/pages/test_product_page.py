@@ -381,8 +381,8 @@ def test_json_ld_carries_the_pages_nonce_on_a_fresh_page_and_on_a_copy(client, s
 
 
 def test_the_structured_data_and_head_are_the_same_for_everyone(client: FlaskClient, store, make_user):
-    """Nothing personal goes in: a signed-in customer (whose pages bypass the cache) and anonymous readers (who get
-    the shared copy) read the same head and JSON-LD."""
+    """Nothing personal goes in: a signed-in customer and anonymous readers, served the one shared copy (each with
+    their own header), read the same head and JSON-LD."""
     path = lamp_url(store)
 
     def machine_parts() -> tuple[Any, ...]:

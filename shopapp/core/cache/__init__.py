@@ -1,15 +1,17 @@
-"""A cache, shared by every app process, of what anonymous visitors read of the catalog.
+"""A cache, shared by every app process, of what visitors read of the catalog.
 
-The catalog's public pages and API reads answer every anonymous visitor alike and are most of the
-traffic; building one costs 2 to 15 ms of Python and SQL, serving a stored copy a Redis round trip.
+The catalog's public pages and API reads answer every visitor alike but for the layout's personal parts
+(account menu, cart count, messages, CSRF token: placeholders in a copy) and are most of the traffic;
+building one costs 2 to 15 ms of Python and SQL, serving a stored copy a Redis round trip.
 Copies live in Redis (``CACHE_URL``; no URL, no cache) under a *generation* that every committed write
 increments, and a copy made under an older generation is never served: a reader never gets an answer
 older than the last write that had committed when its request began, in any process. ``CACHE_TTL``
 bounds how long a copy lives, for changes made to the database outside the app.
 
 Four parts: ``store`` keeps copies and the generation in Redis and bumps it (also through Redis write
-stalls and outages); ``visitors`` says which requests are anonymous reads and how they are keyed;
-``per_response`` swaps what differs in every answer (CSP nonce, CSRF token) for placeholders and back;
+stalls and outages); ``visitors`` says which requests are shared reads and how they are keyed;
+``per_response`` swaps what differs in every answer (CSP nonce, CSRF token, the layout's personal parts) for
+placeholders and back;
 ``invalidation`` bumps the generation around every commit that wrote. This module ties them to views.
 """
 
@@ -22,10 +24,11 @@ from typing import Any
 
 from flask import Flask, current_app, g
 
-from shopapp.core.cache import invalidation, visitors
+from shopapp.core.cache import invalidation, per_response, visitors
 from shopapp.core.cache.store import EXTENSION, SharedCache
 
-__all__ = ["EXTENSION", "init_cache", "shared"]
+__all__ = ["EXTENSION", "init_cache", "not_for_others", "shared"]
+_NOT_FOR_OTHERS = "shopapp.cache.not_for_others"
 
 
 def init_cache(app: Flask) -> None:
@@ -41,8 +44,14 @@ def init_cache(app: Flask) -> None:
     invalidation.listen_for_writes()
 
 
+def not_for_others() -> None:
+    """Said by a shared view whose answer shows this visitor what others may not see (an owner's inactive shop
+    or product): it is answered, never stored."""
+    setattr(g, _NOT_FOR_OTHERS, True)
+
+
 def shared(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve ``view``'s answers to anonymous readers from the shared cache (see the module's docstring)."""
+    """Serve ``view``'s answers to every reader from the shared cache (see the module's docstring)."""
 
     @functools.wraps(view)
     def cached_view(*args: Any, **kwargs: Any) -> Any:
@@ -50,8 +59,8 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
         if cache is None:
             return view(*args, **kwargs)
         key = visitors.key()
-        found = cache.lookup(key) if visitors.anonymous_read() else None
-        if found is None:  # a personal read, or Redis failed
+        found = cache.lookup(key) if visitors.shared_read() else None
+        if found is None:  # a token holder's or a write, or Redis failed
             g.cache = "bypass"
             return view(*args, **kwargs)
         generation, entry = found
@@ -59,9 +68,13 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
             g.cache = "hit"
             return stored
         g.cache = "miss"
-        response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code == 200 and "Set-Cookie" not in response.headers and not response.is_streamed:
+        with per_response.rendering_shared():
+            response = current_app.make_response(view(*args, **kwargs))
+        if response.is_streamed:
+            return response
+        if response.status_code == 200 and "Set-Cookie" not in response.headers and not g.get(_NOT_FOR_OTHERS):
             cache.store(key, generation, response)
+        response.set_data(per_response.with_personal_parts(response.get_data()))
         return response
 
     return cached_view

@@ -1,9 +1,9 @@
 """Which requests the shared cache may answer, and the key of each.
 
-Only anonymous reads are served from it or stored: GET or HEAD, no ``Authorization`` header, nobody
-signed in (Flask-Login's ``current_user``, which also reads a remember-me cookie; for a visitor with no
-login in the session it costs no query), no cart in the session (the header shows its item count, one
-visitor's own) and no flash message waiting in the session. Copies are keyed
+Reads are served from it or stored: GET or HEAD with no ``Authorization`` header (an API caller with a token
+is answered as that caller). Whoever reads, signed in or not, with a cart or a message waiting, gets the same
+copy: what is the visitor's own in a page is a placeholder filled in per request (``per_response``), and a
+view whose answer shows one visitor what others may not see says so (``not_for_others``). Copies are keyed
 by scheme, host, path, query string and whether htmx asked for a fragment: the only parts of a request
 the cached views read.
 """
@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import request, session
-from flask_login import current_user
+from flask import request
 
 from shopapp.core.htmx import wants_fragment
-from shopapp.core.messages import WAITING
-
-# Where shopapp/orders/views.py keeps an anonymous visitor's cart token (``carts.Holder.token``).
-CART = "cart"
 
 
-def anonymous_read() -> bool:
-    if request.method not in ("GET", "HEAD") or "Authorization" in request.headers:
-        return False
-    return WAITING not in session and CART not in session and not current_user.is_authenticated
+def shared_read() -> bool:
+    return request.method in ("GET", "HEAD") and "Authorization" not in request.headers
 
 
 def key() -> str:
