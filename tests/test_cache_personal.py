@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from shopapp.auth import services as auth
+from shopapp.auth.models import User
 from shopapp.core.cache import EXTENSION
+from shopapp.extensions import db
 from tests.api.conftest import Api
-from tests.conftest import TEST_CACHE_URL, World
+from tests.conftest import DEFAULT_PASSWORD, TEST_CACHE_URL, World
 from tests.pages.conftest import HTMX, Auth, post
 
 _TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -121,13 +124,49 @@ def test_every_reader_is_served_the_one_copy_with_their_own_header(app, world, m
         assert _header(readers[reader].get(path))[:2] == (False, None)
 
 
-def test_a_signed_in_readers_hit_reads_no_catalog_rows(app, world, make_user, queries):
-    reader = _signed_in(app, make_user(), 1, world)
-    reader.get(_page(world))
+def test_a_signed_in_readers_hit_reads_nothing_from_the_database(app, world, make_user, queries, caplog):
+    user = make_user()
+    reader = _signed_in(app, user, 1, world)
+    reader.get(_page(world))  # the copy, and the reader's parts kept under the generation it was made in
+    caplog.set_level(logging.INFO, logger="shopapp.request")
+    for path in PAGES.values():  # the header's parts are the layout's: kept once, served on every page
+        reader.get(path(world))
     queries.clear()
-    assert _header(reader.get(_page(world)))[:2] == (True, 1)
-    # The session's user and the cart's count: the page's own reads (product, shop, related) are not made again.
-    assert len(queries) == 2 and not any("products" in q and "cart_items" not in q for q in queries), queries
+    for path in PAGES.values():
+        assert _header(reader.get(path(world)))[:2] == (True, 1)
+    assert queries == []  # neither the page's reads nor the session's user or the cart's count
+    assert f"user_id={user.id} cache=hit" in caplog.records[-1].getMessage()  # the log still names the reader
+
+
+def test_a_readers_kept_parts_follow_every_write(app, world, make_user):
+    """The parts are kept under the copies' generation: a change anywhere, in any session, renders them again."""
+    user = make_user()
+    reader, elsewhere = _signed_in(app, user, 1, world), _signed_in(app, user, 0, world)
+    path = _page(world)
+    assert _header(reader.get(path))[:2] == (True, 1)
+    assert _header(reader.get(path))[:2] == (True, 1)
+    added = post(elsewhere, "/cart/add", {"product_id": world.product.id, "quantity": 2}, headers=HTMX)
+    assert added.status_code == 200, added.text
+    assert _header(reader.get(path))[:2] == (True, 3)  # the same account's cart, changed from another session
+    with app.app_context():
+        auth.end_all_sessions(db.session.get(User, user.id))  # "log out everywhere", a password reset
+        db.session.commit()
+    assert _header(reader.get(path))[:2] == (False, None)
+    assert _header(elsewhere.get(path))[:2] == (False, None)
+
+
+def test_a_remembered_login_is_not_taken_for_an_anonymous_reader(app, world, make_user):
+    """A visitor whose session ended but whose "remember me" cookie is still good is signed in again on a
+    cached page, as on any other, never served the anonymous visitors' kept header."""
+    app.test_client().get(_page(world))  # the anonymous visitors' parts are kept
+    user = make_user()
+    client = app.test_client()
+    login = {"email": user.email, "password": DEFAULT_PASSWORD, "remember": "y"}
+    assert post(client, "/login", login).status_code == 302
+    remember = client.get_cookie("remember_token")
+    assert remember is not None
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert _header(client.get(_page(world)))[:2] == (True, None)
 
 
 def test_a_message_shows_to_its_reader_only_and_once(app, world, make_user):

@@ -58,23 +58,32 @@ def shared(view: Callable[..., Any]) -> Callable[..., Any]:
         cache: SharedCache | None = current_app.extensions.get(EXTENSION)
         if cache is None:
             return view(*args, **kwargs)
-        key = visitors.key()
-        found = cache.lookup(key) if visitors.shared_read() else None
+        key, personal_key = visitors.key(), visitors.personal_key()
+        found = cache.lookup(key, personal_key) if visitors.shared_read() else None
         if found is None:  # a token holder's or a write, or Redis failed
             g.cache = "bypass"
             return view(*args, **kwargs)
-        generation, entry = found
-        if entry is not None and (stored := cache.stored_response(generation, entry)) is not None:
+        generation, entry, parts = found.generation, found.entry, found.parts
+        if entry is not None and (response := cache.stored_response(generation, entry)) is not None:
             g.cache = "hit"
-            return stored
-        g.cache = "miss"
-        with per_response.rendering_shared():
-            response = current_app.make_response(view(*args, **kwargs))
-        if response.is_streamed:
-            return response
-        if response.status_code == 200 and "Set-Cookie" not in response.headers and not g.get(_NOT_FOR_OTHERS):
-            cache.store(key, generation, response)
-        response.set_data(per_response.with_personal_parts(response.get_data()))
+        else:
+            g.cache = "miss"
+            with per_response.rendering_shared():
+                response = current_app.make_response(view(*args, **kwargs))
+            if response.is_streamed:
+                return response
+            if response.status_code == 200 and "Set-Cookie" not in response.headers and not g.get(_NOT_FOR_OTHERS):
+                cache.store(key, generation, response)
+        body = response.get_data()
+        if per_response.has_personal_parts(body):
+            if parts is None:
+                parts = per_response.Parts.render()
+                if personal_key is not None and found.visitors is not None:
+                    cache.keep_personal(personal_key, found.visitors, parts)
+            elif parts.user_id is not None:
+                g.user_id = parts.user_id  # for the request log line: the user was not loaded
+        filled = per_response.with_personal_parts(body, parts) if parts else per_response.from_placeholders(body)
+        response.set_data(filled)
         return response
 
     return cached_view

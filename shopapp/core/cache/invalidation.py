@@ -5,7 +5,9 @@ visible, even through a Redis write stall: ``SharedCache.bump_before_commit``) a
 a reader made from the old rows in between). Writes to tables no cached answer reads do not count:
 accounts (registrations, logouts and password changes are frequent, and the catalog shows no account's
 data; its rows name an owner only by id, which never changes), the mail outbox, and carts and orders (no cached
-answer shows one; a checkout still ends the copies, as it changes products' stock).
+answer shows one; a checkout still ends the copies, as it changes products' stock). Writes to accounts and
+carts end every visitor's kept personal parts instead (``VISITOR_TABLES``: the header's account menu and cart
+count), bumped the same way; a catalog write ends those too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ PRIVATE_TABLES = frozenset(
         "saved_addresses",
     }
 )
-_WRITTEN = "shopapp.cache.written"
+# What the layout's personal parts read (the session's user, the cart's count).
+VISITOR_TABLES = frozenset({"users", "carts", "cart_items"})
+_WRITTEN = "shopapp.cache.written"  # True: a table a cached answer reads; False: only a visitor's parts
 
 
 def _cache() -> SharedCache | None:
@@ -42,8 +46,12 @@ def _cache() -> SharedCache | None:
 
 
 def _mark_written(session: OrmSession, tables: Iterable[str | None]) -> None:
-    if any(table not in PRIVATE_TABLES for table in tables):
-        session.info[_WRITTEN] = True
+    for table in tables:
+        if table not in PRIVATE_TABLES:
+            session.info[_WRITTEN] = True
+            return
+        if table in VISITOR_TABLES:
+            session.info.setdefault(_WRITTEN, False)
 
 
 def _flushed(session: OrmSession, _context: Any) -> None:
@@ -61,13 +69,13 @@ def _committing(session: OrmSession) -> None:
     if (cache := _cache()) is None:
         return
     session.flush()  # the commit would flush next: what it writes must count here
-    if session.info.get(_WRITTEN):
-        cache.bump_before_commit()
+    if (catalog := session.info.get(_WRITTEN)) is not None:
+        cache.bump_before_commit(catalog=catalog)
 
 
 def _committed(session: OrmSession) -> None:
-    if session.info.pop(_WRITTEN, False) and (cache := _cache()) is not None:
-        cache.bump_after_commit()
+    if (catalog := session.info.pop(_WRITTEN, None)) is not None and (cache := _cache()) is not None:
+        cache.bump_after_commit(catalog=catalog)
 
 
 def _rolled_back(session: OrmSession, _previous: Any) -> None:

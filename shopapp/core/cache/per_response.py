@@ -4,16 +4,23 @@ A page's CSP nonce and the visitor's CSRF token are in its HTML; a copy holds pl
 each request that is served the copy gets its own values. The layout's personal parts (the account menu,
 the cart link with its count, the flash messages: ``PERSONAL``) are placeholders too: a page rendered for
 the cache (``rendering_shared``) shows ``personal(template)`` as a placeholder, and every answer of it, the
-first as the copies, gets that partial rendered for its own visitor. So one copy serves every reader, signed
-in or not, and none sees another's name, cart, token or messages.
+first as the copies, gets those partials as rendered for its own visitor. So one copy serves every reader,
+signed in or not, and none sees another's name, cart, token or messages.
+
+Rendering the personal parts reads the database (the signed-in user, the cart's count): they are kept too,
+per visitor, under the same generation as the copies (``store.SharedCache.lookup``), so a reader whose
+session and data have not changed since is served both from one Redis round trip (``Parts``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import current_app, g, render_template
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -35,8 +42,8 @@ _VALUES: tuple[tuple[bytes, Callable[[], str | None], Callable[[], str]], ...] =
 )
 
 
-def _placeholder(template: str) -> str:
-    return f"\x00personal:{template}\x00"
+def _placeholder(template: str) -> bytes:
+    return f"\x00personal:{template}\x00".encode()
 
 
 @contextmanager
@@ -55,17 +62,42 @@ def personal(template: str) -> Markup:
     if template not in PERSONAL:
         raise ValueError(f"{template} is not a personal partial")
     if g.get(_RENDERING_SHARED):
-        return Markup(_placeholder(template))  # noqa: S704  a constant
+        return Markup(_placeholder(template).decode())  # noqa: S704  a constant
     return Markup(render_template(template))  # noqa: S704  a template's output, escaped by Jinja
 
 
-def with_personal_parts(html: bytes) -> bytes:
-    """``html`` with each personal placeholder replaced by its partial, rendered for this request's visitor."""
+@dataclass(frozen=True)
+class Parts:
+    """One visitor's personal parts, rendered, their per-response values as placeholders: kept in Redis for
+    the visitor's next pages (``encode``), with the signed-in user's id for the request log."""
+
+    html: dict[str, bytes]
+    user_id: int | None
+
+    @classmethod
+    def render(cls) -> Parts:
+        """This request's visitor's parts (the user and the cart's count read from the database)."""
+        html = {template: to_placeholders(render_template(template).encode()) for template in PERSONAL}
+        return cls(html, current_user.id if current_user.is_authenticated else None)
+
+    def encode(self) -> bytes:
+        return json.dumps({"user_id": self.user_id, "html": {k: v.decode() for k, v in self.html.items()}}).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> Parts:
+        stored = json.loads(data)
+        return cls({k: v.encode() for k, v in stored["html"].items()}, stored["user_id"])
+
+
+def has_personal_parts(html: bytes) -> bool:
+    return any(_placeholder(template) in html for template in PERSONAL)
+
+
+def with_personal_parts(html: bytes, parts: Parts) -> bytes:
+    """``html`` with each personal placeholder replaced by its part, then every per-response value filled in."""
     for template in PERSONAL:
-        placeholder = _placeholder(template).encode()
-        if placeholder in html:
-            html = html.replace(placeholder, render_template(template).encode())
-    return html
+        html = html.replace(_placeholder(template), parts.html[template])
+    return from_placeholders(html)
 
 
 def to_placeholders(html: bytes) -> bytes:
@@ -79,4 +111,4 @@ def from_placeholders(html: bytes) -> bytes:
     for placeholder, _rendered, fresh in _VALUES:
         if placeholder in html:
             html = html.replace(placeholder, fresh().encode())
-    return with_personal_parts(html)
+    return html

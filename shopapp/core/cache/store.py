@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -27,6 +28,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from shopapp.core.cache import per_response
+from shopapp.core.cache.per_response import Parts
 from shopapp.core.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,16 @@ def _client(url: str, timeout_s: float) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a lookup read: the generation, the entry, the visitors' generation and this visitor's kept parts."""
+
+    generation: bytes
+    entry: bytes | None
+    visitors: bytes | None
+    parts: Parts | None
+
+
 class SharedCache:
     def __init__(self, url: str, ttl: int, prefix: str, bump_timeout_s: float) -> None:
         self.redis = _client(url, timeout_s=0.5)
@@ -50,6 +62,8 @@ class SharedCache:
         self.ttl = ttl
         self.generation_key = prefix + "generation"
         self.entry_prefix = prefix + "entry:"
+        self.visitors_key = prefix + "visitors"
+        self.personal_prefix = prefix + "personal:"
         self._retry_at = 0.0
         self._owed = 0  # bumps (or failures that may hide one) this process has not made good yet
         self._lock = threading.Lock()
@@ -81,8 +95,10 @@ class SharedCache:
             self._owed -= owed
         return True
 
-    def lookup(self, key: str) -> tuple[bytes, bytes | None] | None:
-        """The current generation and the stored entry for ``key`` (one round trip); None if Redis failed.
+    def lookup(self, key: str, personal_key: str | None = None) -> Found | None:
+        """The current generation, the stored entry for ``key`` and, for a ``personal_key``, the visitors'
+        generation and the parts kept under that key if they were kept under it (one round trip); None if
+        Redis failed.
 
         A generation that is gone (a new Redis, or one that evicted it) starts again from the clock in
         nanoseconds, never from a number copies may still carry. (If another process set it first, this
@@ -90,15 +106,35 @@ class SharedCache:
         """
         if not self._settled():
             return None
-        found = self._call(lambda: self.redis.mget(self.generation_key, self.entry_prefix + key))
+        keys = [self.generation_key, self.entry_prefix + key]
+        if personal_key is not None:
+            keys += [self.visitors_key, self.personal_prefix + personal_key]
+        found = self._call(lambda: self.redis.mget(keys))
         if found is None:
             return None
-        generation, entry = found
-        if generation is None:
-            generation = str(time.time_ns()).encode()
-            self._call(lambda: self.redis.set(self.generation_key, generation, nx=True))
-            return generation, None
-        return generation, entry
+        generation, entry, visitors, kept = found + [None] * (4 - len(found))
+        if generation is None or (personal_key is not None and visitors is None):
+            restarted = self._restart_generations()
+            entry = entry if generation is not None else None
+            generation, visitors, kept = generation or restarted, visitors or restarted, None
+        parts = None
+        if kept is not None:
+            kept_under, data = kept.split(b"\n", 1)
+            parts = Parts.decode(data) if kept_under == visitors else None
+        return Found(generation, entry, visitors, parts)
+
+    def _restart_generations(self) -> bytes:
+        """The generations that are gone start again from the clock (whichever process sets them first)."""
+        now = str(time.time_ns()).encode()
+        pipeline = self.redis.pipeline()
+        for name in (self.generation_key, self.visitors_key):
+            pipeline.set(name, now, nx=True)
+        self._call(pipeline.execute)
+        return now
+
+    def keep_personal(self, personal_key: str, visitors: bytes, parts: Parts) -> None:
+        kept = visitors + b"\n" + parts.encode()
+        self._call(lambda: self.redis.set(self.personal_prefix + personal_key, kept, ex=self.ttl))
 
     def store(self, key: str, generation: bytes, response: Response) -> None:
         body = response.get_data()
@@ -114,28 +150,30 @@ class SharedCache:
 
     @staticmethod
     def stored_response(generation: bytes, entry: bytes) -> Response | None:
-        """The answer an entry holds if it was stored under ``generation``, with this request's own values."""
+        """The answer an entry holds if it was stored under ``generation``, its per-response parts still to fill in."""
         stored_under, headers, body = entry.split(b"\n", 2)
         if stored_under != generation:
             return None
-        response = Response(per_response.from_placeholders(body), status=200)
+        response = Response(body, status=200)
         response.headers.clear()
         for name, value in json.loads(headers):
             response.headers.add(name, value)
         return response
 
-    def _bump(self, client: redis.Redis) -> list[Any]:
-        """End every stored answer: the database has changed. A lost generation restarts from the clock
-        here too (``INCR`` alone would restart it at 1, a number copies may carry)."""
+    def _bump(self, client: redis.Redis, *, catalog: bool = True) -> list[Any]:
+        """End the stored answers (``catalog``) and every visitor's kept parts: the database has changed. A
+        lost generation restarts from the clock here too (``INCR`` alone would restart it at 1, a number
+        copies may carry)."""
         pipeline = client.pipeline()
-        pipeline.set(self.generation_key, time.time_ns(), nx=True)
-        pipeline.incr(self.generation_key)
+        for name in (self.generation_key, self.visitors_key) if catalog else (self.visitors_key,):
+            pipeline.set(name, time.time_ns(), nx=True)
+            pipeline.incr(name)
         return pipeline.execute()
 
-    def bump_before_commit(self) -> None:
+    def bump_before_commit(self, *, catalog: bool) -> None:
         """Bump, waiting out a short stall; refuse the write if Redis still serves copies but takes no bump."""
         try:
-            self._bump(self.patient)
+            self._bump(self.patient, catalog=catalog)
             return
         except redis.RedisError as exc:
             failure = exc
@@ -147,6 +185,6 @@ class SharedCache:
         log.warning("cache takes reads but no bump (%s): write refused", failure)
         raise Unavailable(STALLED, retry_after=max(1, round(self.bump_timeout_s)))
 
-    def bump_after_commit(self) -> None:
-        if self._call(lambda: self._bump(self.redis)) is None:
+    def bump_after_commit(self, *, catalog: bool) -> None:
+        if self._call(lambda: self._bump(self.redis, catalog=catalog)) is None:
             self.owe()
